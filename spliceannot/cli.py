@@ -1,0 +1,57 @@
+"""The ``spliceannot`` command group.
+
+Subcommands are imported only when they run, so ``spliceannot --help`` stays
+fast and never imports torch.  Each subcommand lives in its own module and is
+a thin click function over library calls.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+from spliceannot import __version__
+
+# name -> (module, attribute, one-line help shown by ``spliceannot --help``)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "annotate": (
+        "spliceannot.commands.annotate",
+        "annotate",
+        "Score the variants of a VCF/BCF (drop-in for `spliceai`).",
+    ),
+    "gene-table": (
+        "spliceannot.commands.gene_table",
+        "gene_table",
+        "Write a SpliceAI-style gene table from a GTF/GFF3 file.",
+    ),
+    "convert": (
+        "spliceannot.commands.convert",
+        "convert",
+        "Convert Keras/OpenSpliceAI weights into a spliceannot checkpoint.",
+    ),
+}
+
+
+class LazyGroup(click.Group):
+    """A click group that imports a subcommand's module only when it is used."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module_name, attribute, _ = COMMANDS[cmd_name]
+        return getattr(importlib.import_module(module_name), attribute)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="spliceannot")
+def main() -> None:
+    """Predict splice sites and score splice-altering variants (SpliceAI in PyTorch)."""

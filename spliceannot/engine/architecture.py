@@ -1,0 +1,68 @@
+"""The SpliceAI architecture table: the one place that maps a flank to layers.
+
+Every residual unit has two dilated convolutions of kernel width ``W`` and
+dilation ``d``; units come in groups of four that share ``(W, d)``.  A model
+with flank ``F`` uses the first ``len(GROUPS_BY_FLANK[F])`` groups, and its
+context (the flank) is ``2 * sum over units of d * (W - 1)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+UNITS_PER_GROUP = 4
+CHANNELS = 32
+CLASSES = ("neither", "acceptor", "donor")
+
+# (kernel width, dilation) of each group of four residual units, in order.
+GROUPS: tuple[tuple[int, int], ...] = ((11, 1), (11, 4), (21, 10), (41, 25))
+
+
+def _flank_of(groups: tuple[tuple[int, int], ...]) -> int:
+    return 2 * sum(UNITS_PER_GROUP * dilation * (width - 1) for width, dilation in groups)
+
+
+FLANKS: dict[int, int] = {_flank_of(GROUPS[:n]): n for n in range(1, len(GROUPS) + 1)}
+"""flank -> number of groups: {80: 1, 400: 2, 2000: 3, 10000: 4}."""
+
+ACTIVATIONS = ("relu", "leaky_relu")
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """Shape of one SpliceAI network.
+
+    Parameters
+    ----------
+    flank
+        Total context in nucleotides (80, 400, 2000 or 10000): an input of
+        length ``L`` yields ``L - flank`` predictions.
+    activation
+        ``relu`` (Illumina's models) or ``leaky_relu`` (slope 0.1, OpenSpliceAI).
+    batchnorm_eps
+        BatchNorm epsilon: 1e-3 for the Keras models, 1e-5 for PyTorch-trained ones.
+    """
+
+    flank: int = 10000
+    activation: str = "relu"
+    batchnorm_eps: float = 1e-3
+
+    def __post_init__(self) -> None:
+        if self.flank not in FLANKS:
+            raise ValueError(f"flank must be one of {sorted(FLANKS)}, got {self.flank}")
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {ACTIVATIONS}, got {self.activation!r}")
+
+    @property
+    def groups(self) -> tuple[tuple[int, int], ...]:
+        """(kernel width, dilation) of each group of four units."""
+        return GROUPS[: FLANKS[self.flank]]
+
+    @property
+    def units(self) -> tuple[tuple[int, int], ...]:
+        """(kernel width, dilation) of every residual unit, in order."""
+        return tuple(group for group in self.groups for _ in range(UNITS_PER_GROUP))
+
+    def unit_radii(self) -> tuple[int, ...]:
+        """How far each residual unit reaches to either side, in nucleotides."""
+        return tuple(dilation * (width - 1) for width, dilation in self.units)

@@ -1,0 +1,133 @@
+"""The SpliceAI network (all four flanks) and ensembles of it.
+
+Convolutions are *valid* (unpadded): an input of shape ``(batch, 4, L)``
+gives ``L - flank`` output positions, exactly the central positions a
+zero-padded ("same") SpliceAI computes after cropping, without spending work
+on context that is thrown away.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from spliceannot.engine.architecture import CHANNELS, UNITS_PER_GROUP, Architecture
+
+
+def _activation(name: str) -> nn.Module:
+    return nn.ReLU() if name == "relu" else nn.LeakyReLU(0.1)
+
+
+def _center_crop(x: torch.Tensor, length: int) -> torch.Tensor:
+    trim = (x.shape[-1] - length) // 2
+    return x[..., trim : trim + length]
+
+
+class ResidualUnit(nn.Module):
+    """BN -> activation -> dilated conv -> BN -> activation -> dilated conv, plus identity.
+
+    Valid convolutions: the output is ``2 * dilation * (width - 1)`` shorter
+    than the input, and the identity is cropped to match.
+    """
+
+    def __init__(self, width: int, dilation: int, activation: str, eps: float) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm1d(CHANNELS, eps=eps)
+        self.conv1 = nn.Conv1d(CHANNELS, CHANNELS, width, dilation=dilation)
+        self.norm2 = nn.BatchNorm1d(CHANNELS, eps=eps)
+        self.conv2 = nn.Conv1d(CHANNELS, CHANNELS, width, dilation=dilation)
+        self.act = _activation(activation)
+        self.radius = dilation * (width - 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.conv1(self.act(self.norm1(x)))
+        out = self.conv2(self.act(self.norm2(out)))
+        return x[..., self.radius : x.shape[-1] - self.radius] + out
+
+
+class SpliceAI(nn.Module):
+    """One SpliceAI network.
+
+    Parameters
+    ----------
+    architecture
+        Flank, activation and BatchNorm epsilon.
+
+    Notes
+    -----
+    ``forward`` maps one-hot DNA ``(batch, 4, L)`` (channels A, C, G, T) to
+    logits ``(batch, 3, L - flank)`` (classes neither, acceptor, donor).
+    """
+
+    def __init__(self, architecture: Architecture | None = None) -> None:
+        super().__init__()
+        self.architecture = architecture or Architecture()
+        arch = self.architecture
+        self.stem = nn.Conv1d(4, CHANNELS, 1)
+        self.stem_skip = nn.Conv1d(CHANNELS, CHANNELS, 1)
+        self.units = nn.ModuleList(
+            ResidualUnit(width, dilation, arch.activation, arch.batchnorm_eps)
+            for width, dilation in arch.units
+        )
+        self.group_skips = nn.ModuleList(
+            nn.Conv1d(CHANNELS, CHANNELS, 1) for _ in arch.groups
+        )
+        self.head = nn.Conv1d(CHANNELS, 3, 1)
+
+    @property
+    def flank(self) -> int:
+        return self.architecture.flank
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits ``(batch, 3, L - flank)`` for one-hot input ``(batch, 4, L)``."""
+        x = self.stem(x)
+        skip = self.stem_skip(x)
+        for index, unit in enumerate(self.units):
+            x = unit(x)
+            if (index + 1) % UNITS_PER_GROUP == 0:
+                skip = _center_crop(skip, x.shape[-1]) + self.group_skips[index // UNITS_PER_GROUP](x)
+        return self.head(skip)
+
+
+class Ensemble(nn.Module):
+    """Members of one flank whose softmax probabilities are averaged.
+
+    Parameters
+    ----------
+    members
+        Networks sharing a flank.
+    temperature
+        Logits are divided by this before the softmax (1.0 = uncalibrated).
+    """
+
+    def __init__(self, members: Sequence[SpliceAI], temperature: float = 1.0) -> None:
+        super().__init__()
+        if not members:
+            raise ValueError("an ensemble needs at least one member")
+        flanks = {m.flank for m in members}
+        if len(flanks) != 1:
+            raise ValueError(f"ensemble members disagree on flank: {sorted(flanks)}")
+        self.members = nn.ModuleList(members)
+        self.temperature = float(temperature)
+
+    @property
+    def flank(self) -> int:
+        return self.members[0].flank
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Mean probabilities ``(batch, L - flank, 3)`` for one-hot ``(batch, 4, L)``.
+
+        The mean is a running float32 sum over members divided by their
+        number, the order in which SpliceAI averages its five models.
+        """
+        total = None
+        for member in self.members:
+            logits = member(x)
+            if self.temperature != 1.0:
+                logits = logits / self.temperature
+            probs = F.softmax(logits.float(), dim=1)
+            total = probs if total is None else total + probs
+        return (total / len(self.members)).transpose(1, 2)

@@ -1,0 +1,431 @@
+"""Loading and saving SpliceAI weights.
+
+Three sources, none of which needs TensorFlow:
+
+- Illumina's Keras ``.h5`` files (read with h5py; the five shipped in the
+  ``spliceai`` package are ``--model spliceai``);
+- OpenSpliceAI ``.pt`` state_dicts (``torch.load(weights_only=True)``, so
+  loading runs no pickled code);
+- spliceannot checkpoints: safetensors with the architecture, members,
+  temperature and provenance in the metadata.
+
+A directory of any of these is an ensemble.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from spliceannot import __version__
+from spliceannot.engine.architecture import FLANKS, GROUPS, UNITS_PER_GROUP, Architecture
+from spliceannot.engine.model import Ensemble, SpliceAI
+from spliceannot.errors import ModelError
+
+CHECKPOINT_FORMAT = "spliceannot-checkpoint"
+CHECKPOINT_VERSION = "1"
+WEIGHT_SUFFIXES = (".h5", ".pt", ".pth", ".safetensors")
+
+
+@dataclass
+class LoadedModel:
+    """An ensemble ready to run, with what identifies it.
+
+    Attributes
+    ----------
+    ensemble
+        The network(s), in eval mode.
+    name
+        How the user named it (``spliceai``, a path).
+    digest
+        SHA-256 over the member weight files, in order.
+    sources
+        One entry per member: the file it came from.
+    provenance
+        Free-form history (conversions, training runs) carried in checkpoints.
+    """
+
+    ensemble: Ensemble
+    name: str
+    digest: str
+    sources: list[str] = field(default_factory=list)
+    provenance: list[dict] = field(default_factory=list)
+
+    @property
+    def flank(self) -> int:
+        return self.ensemble.flank
+
+
+# --------------------------------------------------------------------------- Keras
+
+
+def _keras_layers(handle) -> dict[str, dict]:
+    raw = handle.attrs.get("model_config")
+    if raw is None:
+        raise ModelError("no model_config attribute (not a Keras model file)")
+    config = json.loads(raw.decode() if isinstance(raw, bytes) else raw)
+    layers = config["config"]["layers"]
+    return {layer["name"]: layer for layer in layers}
+
+
+def _inputs(layer: dict) -> list[str]:
+    nodes = layer.get("inbound_nodes") or []
+    if not nodes:
+        return []
+    node = nodes[0]
+    if isinstance(node, dict):  # newer Keras serialisation
+        args = node.get("args", [])
+        flat = args[0] if args and isinstance(args[0], list) else args
+        return [a["config"]["keras_history"][0] for a in flat if isinstance(a, dict)]
+    return [entry[0] for entry in node]
+
+
+def _consumers(layers: dict[str, dict], name: str, kind: str) -> list[str]:
+    return [n for n, layer in layers.items() if layer["class_name"] == kind and name in _inputs(layer)]
+
+
+def _keras_weights(handle, name: str) -> dict[str, torch.Tensor]:
+    group = handle["model_weights"][name][name] if "model_weights" in handle else handle[name][name]
+    return {key.split(":")[0]: torch.from_numpy(group[key][()]) for key in group}
+
+
+def _conv(weights: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    # Keras kernel (K, C_in, C_out) -> PyTorch (C_out, C_in, K)
+    return {"weight": weights["kernel"].permute(2, 1, 0).contiguous(), "bias": weights["bias"]}
+
+
+def _batchnorm(weights: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    return {
+        "weight": weights["gamma"],
+        "bias": weights["beta"],
+        "running_mean": weights["moving_mean"],
+        "running_var": weights["moving_variance"],
+    }
+
+
+def from_keras_h5(path: str | Path) -> SpliceAI:
+    """A :class:`SpliceAI` with the weights of a Keras SpliceAI ``.h5`` file.
+
+    The graph is followed by layer name (never by position): the stem is the
+    convolution on the input, each residual unit is BN -> activation -> conv
+    -> BN -> activation -> conv -> add, skip convolutions are the 1x1
+    convolutions on the trunk, the head the 3-filter convolution.
+    """
+    import h5py
+
+    path = Path(path)
+    try:
+        with h5py.File(path, "r") as handle:
+            layers = _keras_layers(handle)
+            return _build_from_keras(handle, layers)
+    except ModelError as error:
+        raise ModelError(f"{path}: {error}") from None
+    except (OSError, KeyError, ValueError, json.JSONDecodeError) as error:
+        raise ModelError(f"{path}: not a readable SpliceAI Keras model ({error})") from None
+
+
+def _build_from_keras(handle, layers: dict[str, dict]) -> SpliceAI:
+    def only(names: list[str], what: str) -> str:
+        if len(names) != 1:
+            raise ModelError(f"unexpected graph: {len(names)} candidates for {what}")
+        return names[0]
+
+    inputs = [n for n, layer in layers.items() if layer["class_name"] == "InputLayer"]
+    stem = only(_consumers(layers, only(inputs, "input"), "Conv1D"), "stem convolution")
+    trunk = [stem]
+    units = []  # (norm1, conv1, norm2, conv2)
+    activations = set()
+    while True:
+        norms = _consumers(layers, trunk[-1], "BatchNormalization")
+        if not norms:
+            break
+        norm1 = only(norms, "unit BatchNorm")
+        act1 = only(_consumers(layers, norm1, "Activation"), "activation")
+        conv1 = only(_consumers(layers, act1, "Conv1D"), "unit convolution")
+        norm2 = only(_consumers(layers, conv1, "BatchNormalization"), "unit BatchNorm")
+        act2 = only(_consumers(layers, norm2, "Activation"), "activation")
+        conv2 = only(_consumers(layers, act2, "Conv1D"), "unit convolution")
+        add = only(_consumers(layers, conv2, "Add"), "residual add")
+        if trunk[-1] not in _inputs(layers[add]):
+            raise ModelError(f"residual add {add} does not take the unit input")
+        activations.update(layers[a]["config"]["activation"] for a in (act1, act2))
+        units.append((norm1, conv1, norm2, conv2))
+        trunk.append(add)
+    if len(units) % UNITS_PER_GROUP or len(units) // UNITS_PER_GROUP not in FLANKS.values():
+        raise ModelError(f"unexpected number of residual units: {len(units)}")
+    flank = {n: f for f, n in FLANKS.items()}[len(units) // UNITS_PER_GROUP]
+    if activations != {"relu"}:
+        raise ModelError(f"unsupported activations {sorted(activations)}")
+    eps = {layers[n]["config"].get("epsilon", 1e-3) for unit in units for n in (unit[0], unit[2])}
+    if len(eps) != 1:
+        raise ModelError("BatchNorm layers disagree on epsilon")
+    architecture = Architecture(flank=flank, activation="relu", batchnorm_eps=float(eps.pop()))
+    model = SpliceAI(architecture)
+
+    for index, (width, dilation) in enumerate(architecture.units):
+        for conv in units[index][1::2]:
+            config = layers[conv]["config"]
+            if tuple(config["kernel_size"]) != (width,) or tuple(config["dilation_rate"]) != (dilation,):
+                raise ModelError(f"{conv}: kernel/dilation do not match the SpliceAI-{flank} table")
+
+    state: dict[str, torch.Tensor] = {}
+
+    def put(prefix: str, values: dict[str, torch.Tensor]) -> None:
+        for key, value in values.items():
+            state[f"{prefix}.{key}"] = value
+
+    put("stem", _conv(_keras_weights(handle, stem)))
+    for index, (norm1, conv1, norm2, conv2) in enumerate(units):
+        put(f"units.{index}.norm1", _batchnorm(_keras_weights(handle, norm1)))
+        put(f"units.{index}.conv1", _conv(_keras_weights(handle, conv1)))
+        put(f"units.{index}.norm2", _batchnorm(_keras_weights(handle, norm2)))
+        put(f"units.{index}.conv2", _conv(_keras_weights(handle, conv2)))
+    for position, node in enumerate(trunk):
+        skips = [
+            n
+            for n in _consumers(layers, node, "Conv1D")
+            if tuple(layers[n]["config"]["kernel_size"]) == (1,) and n not in {u[1] for u in units}
+        ]
+        if position == 0:
+            put("stem_skip", _conv(_keras_weights(handle, only(skips, "stem skip"))))
+        elif position % UNITS_PER_GROUP == 0:
+            group = position // UNITS_PER_GROUP - 1
+            put(f"group_skips.{group}", _conv(_keras_weights(handle, only(skips, "group skip"))))
+    heads = [n for n, layer in layers.items() if layer["class_name"] == "Conv1D" and layer["config"]["filters"] == 3]
+    put("head", _conv(_keras_weights(handle, only(heads, "output convolution"))))
+    _load_state(model, state)
+    return model
+
+
+# --------------------------------------------------------------------------- OpenSpliceAI
+
+
+def from_openspliceai(state_dict: dict[str, torch.Tensor]) -> SpliceAI:
+    """A :class:`SpliceAI` from an OpenSpliceAI state_dict (LeakyReLU 0.1, eps 1e-5).
+
+    OpenSpliceAI keeps residual units and 1x1 skip convolutions interleaved
+    in one ``residual_units`` list; the flank follows from the unit count and
+    is checked against the kernel widths.
+    """
+    unit_indices = sorted(
+        {int(m.group(1)) for k in state_dict if (m := re.match(r"residual_units\.(\d+)\.conv1\.weight$", k))}
+    )
+    skip_indices = sorted(
+        {int(m.group(1)) for k in state_dict if (m := re.match(r"residual_units\.(\d+)\.conv\.weight$", k))}
+    )
+    groups = len(unit_indices) // UNITS_PER_GROUP
+    if not unit_indices or len(unit_indices) % UNITS_PER_GROUP or groups not in FLANKS.values():
+        raise ModelError(f"not an OpenSpliceAI SpliceAI state_dict ({len(unit_indices)} residual units)")
+    if len(skip_indices) != groups:
+        raise ModelError(f"expected {groups} skip convolutions, found {len(skip_indices)}")
+    flank = {n: f for f, n in FLANKS.items()}[groups]
+    architecture = Architecture(flank=flank, activation="leaky_relu", batchnorm_eps=1e-5)
+    state: dict[str, torch.Tensor] = {}
+    for ours, theirs in (("stem", "initial_conv"), ("stem_skip", "initial_skip.conv"), ("head", "final_conv")):
+        for key in ("weight", "bias"):
+            state[f"{ours}.{key}"] = state_dict[f"{theirs}.{key}"]
+    for position, index in enumerate(unit_indices):
+        width = GROUPS[position // UNITS_PER_GROUP][0]
+        if state_dict[f"residual_units.{index}.conv1.weight"].shape[-1] != width:
+            raise ModelError(f"residual unit {position}: kernel width does not match the SpliceAI-{flank} table")
+        for part in ("norm1", "conv1", "norm2", "conv2"):
+            source = {"norm1": "batchnorm1", "norm2": "batchnorm2"}.get(part, part)
+            keys = ("weight", "bias", "running_mean", "running_var") if part.startswith("norm") else ("weight", "bias")
+            for key in keys:
+                state[f"units.{position}.{part}.{key}"] = state_dict[f"residual_units.{index}.{source}.{key}"]
+    for group, index in enumerate(skip_indices):
+        for key in ("weight", "bias"):
+            state[f"group_skips.{group}.{key}"] = state_dict[f"residual_units.{index}.conv.{key}"]
+    model = SpliceAI(architecture)
+    _load_state(model, state)
+    return model
+
+
+def read_torch_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
+    """A state_dict from a ``.pt`` file, loaded without running pickled code."""
+    try:
+        loaded = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises many types for bad or unsafe files
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ModelError(f"{path}: cannot load as a weights-only PyTorch file ({first})") from None
+    if isinstance(loaded, dict) and "state_dict" in loaded and isinstance(loaded["state_dict"], dict):
+        loaded = loaded["state_dict"]
+    if isinstance(loaded, dict) and "model_state_dict" in loaded:
+        loaded = loaded["model_state_dict"]
+    if not isinstance(loaded, dict) or not all(isinstance(v, torch.Tensor) for v in loaded.values()):
+        raise ModelError(f"{path}: not a state_dict of tensors")
+    return {k.removeprefix("module."): v for k, v in loaded.items()}
+
+
+# --------------------------------------------------------------------------- ours
+
+
+def save_checkpoint(
+    path: str | Path,
+    members: Sequence[SpliceAI],
+    *,
+    temperature: float = 1.0,
+    provenance: Sequence[dict] = (),
+) -> None:
+    """Write members as one spliceannot safetensors checkpoint."""
+    from safetensors.torch import save_file
+
+    architectures = {m.architecture for m in members}
+    if len(architectures) != 1:
+        raise ModelError("all members of a checkpoint must share one architecture")
+    architecture = architectures.pop()
+    tensors = {}
+    for index, member in enumerate(members):
+        for key, value in member.state_dict().items():
+            if key.endswith("num_batches_tracked"):
+                continue
+            tensors[f"member{index}.{key}"] = value.detach().to("cpu", torch.float32).contiguous()
+    metadata = {
+        "format": CHECKPOINT_FORMAT,
+        "format_version": CHECKPOINT_VERSION,
+        "flank": str(architecture.flank),
+        "activation": architecture.activation,
+        "batchnorm_eps": repr(architecture.batchnorm_eps),
+        "members": str(len(members)),
+        "temperature": repr(float(temperature)),
+        "provenance": json.dumps(list(provenance)),
+        "spliceannot_version": __version__,
+    }
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    save_file(tensors, str(tmp), metadata=metadata)
+    tmp.replace(path)
+
+
+def read_checkpoint(path: str | Path) -> tuple[list[SpliceAI], float, list[dict]]:
+    """Members, temperature and provenance of a spliceannot checkpoint."""
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            metadata = handle.metadata() or {}
+            if metadata.get("format") != CHECKPOINT_FORMAT:
+                raise ModelError(f"{path}: not a spliceannot checkpoint (metadata format missing)")
+            architecture = Architecture(
+                flank=int(metadata["flank"]),
+                activation=metadata["activation"],
+                batchnorm_eps=float(metadata["batchnorm_eps"]),
+            )
+            count = int(metadata["members"])
+            members = []
+            for index in range(count):
+                prefix = f"member{index}."
+                state = {k[len(prefix):]: handle.get_tensor(k) for k in handle.keys() if k.startswith(prefix)}
+                model = SpliceAI(architecture)
+                _load_state(model, state)
+                members.append(model)
+            temperature = float(metadata.get("temperature", "1.0"))
+            provenance = json.loads(metadata.get("provenance", "[]"))
+    except (SafetensorError, OSError, KeyError, ValueError) as error:
+        raise ModelError(f"{path}: not a readable spliceannot checkpoint ({error})") from None
+    return members, temperature, provenance
+
+
+# --------------------------------------------------------------------------- resolution
+
+
+def _load_state(model: SpliceAI, state: dict[str, torch.Tensor]) -> None:
+    expected = {k for k in model.state_dict() if not k.endswith("num_batches_tracked")}
+    missing = expected - set(state)
+    unexpected = set(state) - expected
+    if missing or unexpected:
+        raise ModelError(
+            f"weights do not fit the network (missing {sorted(missing)[:3]}, unexpected {sorted(unexpected)[:3]})"
+        )
+    for key, value in state.items():
+        target = model.state_dict()[key]
+        if tuple(value.shape) != tuple(target.shape):
+            raise ModelError(f"{key}: shape {tuple(value.shape)} != {tuple(target.shape)}")
+    model.load_state_dict({k: v.to(torch.float32) for k, v in state.items()}, strict=False)
+    model.eval()
+
+
+def spliceai_model_paths() -> list[Path]:
+    """The five Keras files shipped in the installed ``spliceai`` package (not imported)."""
+    spec = importlib.util.find_spec("spliceai")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelError("--model spliceai needs the `spliceai==1.3.1` package, which is not installed")
+    root = Path(list(spec.submodule_search_locations)[0]) / "models"
+    paths = [root / f"spliceai{i}.h5" for i in range(1, 6)]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise ModelError(f"the spliceai package is missing {', '.join(missing)}")
+    return paths
+
+
+def _file_digest(paths: Sequence[Path]) -> str:
+    h = hashlib.sha256()
+    for path in paths:
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                h.update(block)
+    return h.hexdigest()
+
+
+def _members_from_file(path: Path) -> tuple[list[SpliceAI], float, list[dict]]:
+    suffix = path.suffix.lower()
+    if suffix == ".h5":
+        return [from_keras_h5(path)], 1.0, [{"source": str(path), "kind": "keras-h5"}]
+    if suffix in (".pt", ".pth"):
+        return [from_openspliceai(read_torch_state_dict(path))], 1.0, [
+            {"source": str(path), "kind": "openspliceai-state-dict"}
+        ]
+    if suffix == ".safetensors":
+        return read_checkpoint(path)
+    raise ModelError(f"{path}: unknown weight file type (expected {', '.join(WEIGHT_SUFFIXES)})")
+
+
+def load_model(spec: str = "spliceai") -> LoadedModel:
+    """Load what ``--model`` names.
+
+    Parameters
+    ----------
+    spec
+        ``spliceai`` (Illumina's five 10000-nt models), a ``.h5``/``.pt``/
+        ``.safetensors`` file, or a directory of such files (an ensemble of
+        all of them, in name order).
+    """
+    if spec == "spliceai":
+        paths = spliceai_model_paths()
+    else:
+        path = Path(spec)
+        if path.is_dir():
+            paths = sorted(p for p in path.iterdir() if p.suffix.lower() in WEIGHT_SUFFIXES)
+            if not paths:
+                raise ModelError(f"{spec}: directory holds no {', '.join(WEIGHT_SUFFIXES)} files")
+        elif path.is_file():
+            paths = [path]
+        else:
+            raise ModelError(f"{spec}: model not found (expected `spliceai`, a weight file or a directory)")
+    members: list[SpliceAI] = []
+    provenance: list[dict] = []
+    temperatures = set()
+    for path in paths:
+        loaded, temperature, history = _members_from_file(path)
+        members.extend(loaded)
+        provenance.extend(history)
+        temperatures.add(temperature)
+    if len({m.architecture for m in members}) != 1:
+        raise ModelError(f"{spec}: members differ in flank or activation and cannot be averaged")
+    if len(temperatures) != 1:
+        raise ModelError(f"{spec}: members carry different temperatures")
+    ensemble = Ensemble(members, temperature=temperatures.pop()).eval()
+    return LoadedModel(
+        ensemble=ensemble,
+        name=spec,
+        digest=_file_digest(paths),
+        sources=[str(p) for p in paths],
+        provenance=provenance,
+    )

@@ -1,0 +1,1 @@
+"""Readers: VCF/BCF records, reference sequence and gene annotation."""
