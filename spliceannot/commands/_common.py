@@ -1,0 +1,50 @@
+"""What every command shares: error exit, signals, progress bar."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import sys
+from collections.abc import Callable, Iterator
+
+import click
+
+EXIT_BAD_INPUT = 2
+
+
+def fail(command: str, message: str) -> None:
+    """Print ``spliceannot COMMAND: error: MESSAGE`` on one line and exit 2."""
+    first_line = message.strip().splitlines()[0] if message.strip() else "unknown error"
+    click.echo(f"spliceannot {command}: error: {first_line}", err=True)
+    sys.exit(EXIT_BAD_INPUT)
+
+
+@contextlib.contextmanager
+def handle_signals() -> Iterator[None]:
+    """Turn SIGTERM into SystemExit(143) so ``finally`` blocks drop partial output."""
+
+    def on_term(signum, frame):
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    try:
+        yield
+    except KeyboardInterrupt:
+        click.echo("spliceannot: interrupted", err=True)
+        sys.exit(130)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def progress_bar(enabled: bool | None, *, unit: str, total: int | None = None) -> Iterator[Callable[[int], None] | None]:
+    """A tqdm bar on stderr (on by default when stderr is a terminal); yields its update function."""
+    if enabled is None:
+        enabled = sys.stderr.isatty()
+    if not enabled:
+        yield None
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=total, unit=unit, file=sys.stderr, dynamic_ncols=True) as bar:
+        yield bar.update

@@ -1,0 +1,93 @@
+"""``spliceannot annotate``: SpliceAI's command line, with bcftools habits."""
+
+from __future__ import annotations
+
+import shlex
+import signal
+import sys
+
+import click
+
+from spliceannot.commands._common import fail, handle_signals, progress_bar
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-I", "input_path", default="-", show_default=True, metavar="VCF",
+              help="Input VCF, bgzipped VCF or BCF ('-' = standard input).")
+@click.option("-O", "output_path", default="-", show_default=True, metavar="OUT",
+              help="Output file ('-' = standard output); type from the name or --output-type.")
+@click.option("-R", "reference", required=True, metavar="FASTA",
+              help="Reference genome FASTA (plain or bgzipped, .fai built if missing).")
+@click.option("-A", "annotation", required=True, metavar="ANNOTATION",
+              help="grch37, grch38 (SpliceAI's GENCODE tables), a SpliceAI-style table, or a GTF/GFF3.")
+@click.option("-D", "distance", default=50, show_default=True, type=click.IntRange(0, 4999),
+              help="Maximum distance between the variant and a gained/lost splice site.")
+@click.option("-M", "mask", default=0, show_default=True, type=click.IntRange(0, 1),
+              help="1 = mask gains at annotated sites and losses at unannotated ones.")
+@click.option("-m", "--model", default="spliceai", show_default=True,
+              help="spliceai (Illumina's five models), a .h5/.pt/.safetensors file, or a directory of them.")
+@click.option("--output-type", type=click.Choice(["v", "z", "b", "u"]), default=None,
+              help="v VCF, z bgzipped VCF, b BCF, u uncompressed BCF (default: from the -O name).")
+@click.option("--threads", default=0, show_default=True, type=click.IntRange(0, 64),
+              help="Extra threads for (de)compression.")
+@click.option("--regions", default=None, metavar="REG[,REG...]",
+              help="Only records in these regions (chr, chr:start-end); needs an indexed input.")
+@click.option("--write-index", is_flag=True, help="Index the output (.tbi for -Oz, .csi for -Ob).")
+@click.option("--precision", default=2, show_default=True, type=click.IntRange(0, 10),
+              help="Decimals of delta scores (SpliceAI prints 2).")
+@click.option("--per-allele-fields", is_flag=True,
+              help="Also add numeric Number=A fields SpliceAI_DS_AG..SpliceAI_DP_DL and SpliceAI_DS_MAX.")
+@click.option("--transcripts", type=click.Choice(["canonical", "all"]), default="canonical",
+              show_default=True, help="For a GTF/GFF3 -A: one transcript per gene, or all of them.")
+@click.option("--iupac", type=click.Choice(["spliceai", "n"]), default="spliceai", show_default=True,
+              help="Letters other than ACGTN: read as SpliceAI 1.3.1 reads them, or as N.")
+@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
+@click.option("--batch-size", default=32, show_default=True, type=click.IntRange(1, 4096),
+              help="Windows per forward pass.")
+@click.option("--progress/--no-progress", default=None,
+              help="Progress bar on stderr (default: when stderr is a terminal).")
+def annotate(input_path, output_path, reference, annotation, distance, mask, model, output_type,
+             threads, regions, write_index, precision, per_allele_fields, transcripts, iupac,
+             device, batch_size, progress) -> None:
+    """Annotate the variants of a VCF/BCF with SpliceAI delta scores.
+
+    A drop-in for `spliceai`: the same flags, the same INFO field and, by
+    default, the same numbers.  Records that cannot be scored pass through
+    unchanged and are counted in the summary on stderr.
+    """
+    from spliceannot.errors import InputError, ModelError
+    from spliceannot.pipeline import AnnotateSettings, annotate_vcf
+
+    if output_path == "-":
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `| head` ends us quietly, like bcftools
+    settings = AnnotateSettings(
+        reference=reference,
+        annotation=annotation,
+        model=model,
+        distance=distance,
+        mask=bool(mask),
+        precision=precision,
+        per_allele_fields=per_allele_fields,
+        transcripts=transcripts,
+        encoding="spliceai" if iupac == "spliceai" else "zeros",
+        device=device,
+        batch_size=batch_size,
+        threads=threads,
+    )
+    command_line = "annotate " + " ".join(shlex.quote(a) for a in sys.argv[2:])
+    region_list = [r for r in regions.split(",") if r] if regions else None
+    try:
+        with handle_signals(), progress_bar(progress, unit="rec") as bar:
+            summary = annotate_vcf(
+                input_path,
+                output_path,
+                settings,
+                output_type=output_type,
+                regions=region_list,
+                index=write_index,
+                command_line=command_line,
+                progress=bar,
+            )
+    except (InputError, ModelError, ValueError) as error:
+        fail("annotate", str(error))
+    click.echo(f"spliceannot annotate: {summary.line()}", err=True)

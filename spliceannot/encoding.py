@@ -1,0 +1,53 @@
+"""One-hot encoding of DNA text.
+
+Channels are A, C, G, T; case is ignored.  ``N`` is all zeros.  Other
+letters (IUPAC codes) are encoded two ways:
+
+- ``spliceai`` (the default of ``annotate``): exactly as SpliceAI 1.3.1's
+  encoder treats them, which takes the letter's code point modulo 5 (so ``R``
+  reads as C, ``Y`` as T, ``K`` as nothing), keeping scores identical;
+- ``zeros``: every letter other than A, C, G, T is all zeros.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+ENCODINGS = ("spliceai", "zeros")
+
+_ROWS = np.array(
+    [[0, 0, 0, 0], [1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]], dtype=np.float32
+)
+
+
+def _table(unknown: str) -> np.ndarray:
+    codes = np.zeros(256, dtype=np.int64)  # index into _ROWS; 0 = all zeros
+    for byte in range(256):
+        letter = chr(byte).upper()
+        if letter in "ACGT":
+            codes[byte] = "ACGT".index(letter) + 1
+        elif letter == "N" or unknown == "zeros":
+            codes[byte] = 0
+        elif byte < 128:
+            codes[byte] = ord(letter) % 5
+    return _ROWS[codes]
+
+
+_TABLES = {name: _table(name) for name in ENCODINGS}
+
+
+def one_hot(sequence: str | bytes, encoding: str = "spliceai") -> np.ndarray:
+    """One-hot encode ``sequence``.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32, shape ``(len(sequence), 4)``.
+    """
+    data = sequence.encode("latin-1") if isinstance(sequence, str) else sequence
+    return _TABLES[encoding][np.frombuffer(data, dtype=np.uint8)]
+
+
+def reverse_complement(encoded: np.ndarray) -> np.ndarray:
+    """Reverse complement of a ``(length, 4)`` one-hot array (A,C,G,T order)."""
+    return encoded[::-1, ::-1]

@@ -1,0 +1,123 @@
+"""``annotate`` end to end: open inputs, stream records through the scorer, write safely."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from spliceannot import __version__
+from spliceannot.annotate import (
+    Summary,
+    VariantScorer,
+    annotate_records,
+    per_allele_header_lines,
+)
+from spliceannot.errors import InputError
+from spliceannot.readers.vcf import iterate_records, open_variants
+from spliceannot.scoring import INFO_HEADER
+from spliceannot.writers.vcf import AtomicVariantWriter, output_type_for, write_index
+
+log = logging.getLogger(__name__)
+
+MAX_DISTANCE = 4999  # SpliceAI accepts -D 0..4999
+
+
+@dataclass(frozen=True)
+class AnnotateSettings:
+    """Everything ``annotate`` needs besides its inputs and outputs."""
+
+    reference: str
+    annotation: str
+    model: str = "spliceai"
+    distance: int = 50
+    mask: bool = False
+    precision: int = 2
+    per_allele_fields: bool = False
+    transcripts: str = "canonical"
+    encoding: str = "spliceai"
+    device: str = "auto"
+    batch_size: int = 32
+    chunk_size: int = 64
+    threads: int = 0
+
+
+def build_scorer(settings: AnnotateSettings) -> VariantScorer:
+    """Load the genome, the annotation and the model named in ``settings``."""
+    from spliceannot.engine.runner import Predictor
+    from spliceannot.engine.weights import load_model
+    from spliceannot.readers.annotation import load_annotation
+    from spliceannot.readers.fasta import Reference
+
+    if not 0 <= settings.distance <= MAX_DISTANCE:
+        raise InputError(f"-D must be between 0 and {MAX_DISTANCE}, got {settings.distance}")
+    reference = Reference(settings.reference)
+    annotation = load_annotation(settings.annotation, transcripts=settings.transcripts)
+    model = load_model(settings.model)
+    predictor = Predictor(model, device=settings.device, batch_size=settings.batch_size)
+    return VariantScorer(
+        reference,
+        annotation,
+        predictor.predict,
+        flank=model.flank,
+        distance=settings.distance,
+        mask=settings.mask,
+        precision=settings.precision,
+        encoding=settings.encoding,
+    )
+
+
+def annotate_vcf(
+    input_path: str,
+    output_path: str,
+    settings: AnnotateSettings,
+    *,
+    output_type: str | None = None,
+    regions: list[str] | None = None,
+    index: bool = False,
+    command_line: str = "",
+    progress: Callable[[int], None] | None = None,
+    scorer: VariantScorer | None = None,
+) -> Summary:
+    """Annotate ``input_path`` into ``output_path`` (``-`` for stdin/stdout).
+
+    The output header is the input's plus SpliceAI's INFO line (byte for
+    byte) and ``##spliceannotVersion``/``##spliceannotCommand`` lines.
+    Every input record is written, in order; unscored ones unchanged.
+    """
+    kind = output_type_for(output_path, output_type)
+    if index and (output_path == "-" or kind not in ("z", "b")):
+        raise InputError("--write-index needs an output file of type z (bgzipped VCF) or b (BCF)")
+    source = open_variants(input_path, threads=settings.threads)
+    writer = None
+    try:
+        if scorer is None:
+            scorer = build_scorer(settings)
+        header = source.header  # records refer to it: extend it in place
+        header.add_line(INFO_HEADER)
+        if settings.per_allele_fields:
+            for line in per_allele_header_lines():
+                header.add_line(line)
+        header.add_line(f"##spliceannotVersion={__version__}")
+        if command_line:
+            header.add_line(f"##spliceannotCommand={command_line}")
+        writer = AtomicVariantWriter(output_path, header, output_type=kind, threads=settings.threads)
+        summary = annotate_records(
+            iterate_records(source, input_path, regions),
+            scorer,
+            writer.write,
+            chunk_size=settings.chunk_size,
+            per_allele_fields=settings.per_allele_fields,
+            progress=progress,
+        )
+        writer.close()
+        writer = None
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
+    finally:
+        source.close()
+    if index:
+        write_index(output_path, kind)
+    return summary

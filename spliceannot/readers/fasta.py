@@ -1,0 +1,59 @@
+"""Reference sequence access (plain or bgzipped FASTA, indexed with .fai)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from spliceannot.errors import InputError
+from spliceannot.readers.contigs import ContigMatcher
+
+
+class Reference:
+    """A FASTA file with contig-name matching (``chr1`` = ``1``, ``chrM`` = ``MT``).
+
+    Parameters
+    ----------
+    path
+        Plain or bgzip-compressed FASTA.  A missing ``.fai`` (and ``.gzi``)
+        index is built beside it.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        import pysam
+
+        self.path = str(path)
+        p = Path(path)
+        if not p.exists():
+            raise InputError(f"{self.path}: reference FASTA not found")
+        if p.is_dir():
+            raise InputError(f"{self.path}: is a directory, expected a FASTA file")
+        try:
+            self._fasta = pysam.FastaFile(self.path)
+        except (OSError, ValueError) as error:
+            hint = ""
+            with open(self.path, "rb") as handle:
+                magic = handle.read(4)
+            if magic[:2] == b"\x1f\x8b":
+                hint = " (gzip FASTA must be bgzip-compressed: `zcat ref.fa.gz | bgzip > ref.fa.bgz`)"
+            elif not magic.startswith(b">"):
+                hint = " (not a FASTA file)"
+            raise InputError(f"{self.path}: cannot open reference FASTA: {error}{hint}") from None
+        self.lengths = dict(zip(self._fasta.references, self._fasta.lengths))
+        self.contigs = ContigMatcher(self.lengths)
+
+    def resolve(self, chrom: str) -> str | None:
+        """This FASTA's name for ``chrom``, or None."""
+        return self.contigs.resolve(chrom)
+
+    def length(self, contig: str) -> int:
+        return self.lengths[contig]
+
+    def fetch(self, contig: str, start: int, end: int) -> str:
+        """Bases ``[start, end)`` (0-based) of ``contig`` (a name this FASTA has), case kept."""
+        try:
+            return self._fasta.fetch(contig, start, end)
+        except (ValueError, KeyError, OSError) as error:
+            raise InputError(f"{self.path}: cannot read {contig}:{start + 1}-{end}: {error}") from None
+
+    def close(self) -> None:
+        self._fasta.close()

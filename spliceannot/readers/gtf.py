@@ -1,0 +1,457 @@
+"""GTF/GFF3 gene models turned into SpliceAI-style transcript rows.
+
+Lines are parsed by gffutils (format detection, attribute syntax, GFF3
+escapes); the gene -> transcript -> exon hierarchy is assembled here in one
+streaming pass over the file, with no database.
+
+Hierarchy
+---------
+- GTF: exons and CDS belong to their ``transcript_id``, transcripts to their
+  ``gene_id``.  ``gene`` and ``transcript`` lines are optional (UCSC and
+  RefSeq GTFs have exon lines only).  IDs are scoped by chromosome, so the
+  same ID on two chromosomes (GRCh37 PAR genes on chrX and chrY, UCSC alt
+  haplotypes) gives two transcripts.  In UCSC's refGene GTF ``gene_id`` is
+  the transcript accession, so every accession is its own "gene" there.
+- GFF3: any feature that is the ``Parent`` of an exon is a transcript
+  (``mRNA``, ``transcript``, ``ncRNA``, ``lnc_RNA``, ... or even a ``gene``);
+  its gene is the top of its ``Parent`` chain.  A ``Parent`` that names no
+  feature in the file is taken as a transcript known only by its exons.
+
+Rows follow SpliceAI's ``grch38.txt``: ``name`` is the gene name, the
+transcript spans its exons, and all coordinates are 0-based half-open.
+"""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import logging
+import os
+import zlib
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+import gffutils
+from gffutils.feature import feature_from_line
+
+from spliceannot.errors import InputError
+from spliceannot.readers.annotation import Transcript
+
+log = logging.getLogger(__name__)
+
+TRANSCRIPT_CHOICES = ("canonical", "all")
+
+# Tag values (lower case, spaces as underscores) that mark a gene's canonical
+# transcript, with their priority.  RefSeq spells MANE_Select "MANE Select".
+CANONICAL_TAGS = {"ensembl_canonical": 2, "mane_select": 1}
+
+GENE_NAME_KEYS = ("gene_name", "Name", "gene", "gene_id")
+# On a transcript line, Name is the transcript's own name, not the gene's.
+TRANSCRIPT_GENE_NAME_KEYS = ("gene_name", "gene", "gene_id")
+GENE_BIOTYPE_KEYS = ("gene_type", "gene_biotype")
+TRANSCRIPT_BIOTYPE_KEYS = ("transcript_type", "transcript_biotype")
+
+# Attributes kept from gene and transcript lines; the rest are dropped early.
+_KEPT_ATTRIBUTES = frozenset(
+    GENE_NAME_KEYS + GENE_BIOTYPE_KEYS + TRANSCRIPT_BIOTYPE_KEYS + ("biotype", "tag")
+)
+# Feature types that never hold exons, CDS or transcripts: not parsed at all.
+_UNUSED_TYPES = frozenset(
+    {
+        "UTR", "five_prime_UTR", "three_prime_UTR", "five_prime_utr", "three_prime_utr",
+        "start_codon", "stop_codon", "stop_codon_redefined_as_selenocysteine",
+        "Selenocysteine", "intron", "region", "chromosome", "biological_region",
+    }
+)  # fmt: skip
+_STRANDS = frozenset("+-.?")
+_DIALECT_LINES = 10
+
+SKIP_NO_TRANSCRIPT = "exons without a transcript"
+SKIP_NO_EXONS = "transcripts without exons"
+SKIP_EMPTY = "features with end < start"
+SKIP_TRANS_SPLICED = "exons off their transcript's chromosome or strand"
+SKIP_UNSTRANDED = "transcripts without a strand"
+
+_Key = tuple[str, str, str]  # (kind, scope, identifier); the identifier is the file's ID
+
+
+@dataclass(frozen=True)
+class GeneModels:
+    """Transcript rows read from a GTF/GFF3 file.
+
+    Attributes
+    ----------
+    transcripts
+        Selected rows, sorted by chromosome (order of first appearance in
+        the file), ``tx_start`` and name.
+    genes
+        Genes with at least one usable transcript of the requested biotype.
+    candidates
+        Usable transcripts of the requested biotype before canonical
+        selection (equal to ``len(transcripts)`` for ``transcripts="all"``).
+    skipped
+        Count of skipped features by reason (only reasons that occurred).
+    """
+
+    transcripts: list[Transcript]
+    genes: int
+    candidates: int
+    skipped: dict[str, int]
+
+
+@dataclass
+class _Feature:
+    """A gene or transcript line, or a transcript implied by its first exon."""
+
+    type: str
+    chrom: str
+    strand: str
+    order: int
+    attributes: dict[str, list[str]]
+    parent: _Key | None
+
+
+@dataclass
+class _Part:
+    chrom: str
+    strand: str
+    start: int  # 0-based
+    end: int  # half-open
+
+
+@dataclass
+class _Collector:
+    """Everything one pass over the file gathers."""
+
+    features: dict[_Key, _Feature] = field(default_factory=dict)
+    implied: dict[_Key, _Feature] = field(default_factory=dict)
+    exons: dict[_Key, list[_Part]] = field(default_factory=dict)
+    cds: dict[_Key, list[_Part]] = field(default_factory=dict)
+    chrom_rank: dict[str, int] = field(default_factory=dict)
+    skipped: Counter = field(default_factory=Counter)
+
+
+def read_gtf_transcripts(
+    path: str | os.PathLike, *, transcripts: str = "canonical", biotype: str | None = None
+) -> list[Transcript]:
+    """Read transcript rows from a GTF/GFF3 file (plain or gzip).
+
+    Parameters
+    ----------
+    path
+        The GTF or GFF3 file; the format is detected from its attributes.
+    transcripts
+        ``canonical``: one row per gene, the transcript tagged
+        ``Ensembl_canonical`` (else ``MANE_Select``), else the longest CDS,
+        else the most exonic bases, else the longest genomic span, else the
+        first in the file.  ``all``: every transcript.
+    biotype
+        Keep only transcripts whose every biotype attribute
+        (``gene_type``/``gene_biotype``/``biotype`` of the gene,
+        ``transcript_type``/``transcript_biotype``/``biotype`` of the
+        transcript) equals this; transcripts with none are dropped.  ``None``
+        keeps all.
+
+    Raises
+    ------
+    InputError
+        If the file cannot be read or is not a GTF/GFF3; the message names
+        the file and, where known, the line.
+    """
+    return read_gene_models(path, transcripts=transcripts, biotype=biotype).transcripts
+
+
+def read_gene_models(
+    path: str | os.PathLike, *, transcripts: str = "canonical", biotype: str | None = None
+) -> GeneModels:
+    """Like :func:`read_gtf_transcripts`, with gene and skip counts."""
+    if transcripts not in TRANSCRIPT_CHOICES:
+        raise ValueError(f"transcripts must be one of {TRANSCRIPT_CHOICES}, not {transcripts!r}")
+    path = os.fspath(path)
+    collector = _collect(path)
+    models = _build(collector, transcripts=transcripts, biotype=biotype)
+    if models.skipped:
+        counts = ", ".join(f"{count} {reason}" for reason, count in models.skipped.items())
+        log.warning("%s: skipped %s", path, counts)
+    return models
+
+
+def _collect(path: str) -> _Collector:
+    collector = _Collector()
+    fmt, lines = _parse(path)
+    if fmt is None:
+        raise InputError(f"{path}: no GTF/GFF3 features found")
+    for order, (number, fields, attributes) in enumerate(lines):
+        chrom, _, feature_type, start, end, _, strand, _, _ = fields[:9]
+        collector.chrom_rank.setdefault(chrom, len(collector.chrom_rank))
+        start, end = _coordinates(path, number, start, end)
+        if end < start:
+            collector.skipped[SKIP_EMPTY] += 1
+            continue
+        if feature_type in ("exon", "CDS"):
+            parents = _part_parents(fmt, chrom, attributes)
+            if not parents and feature_type == "exon":
+                collector.skipped[SKIP_NO_TRANSCRIPT] += 1
+            table = collector.exons if feature_type == "exon" else collector.cds
+            for key in parents:
+                table.setdefault(key, []).append(_Part(chrom, strand, start, end))
+                if key not in collector.implied:
+                    gene_key = _gtf_gene_key(chrom, attributes) if fmt == "gtf" else None
+                    collector.implied[key] = _Feature(
+                        "transcript", chrom, strand, order, _kept(attributes), gene_key
+                    )
+            continue
+        key, parent = _feature_key(fmt, chrom, feature_type, attributes)
+        if key is not None and key not in collector.features:
+            collector.features[key] = _Feature(
+                feature_type, chrom, strand, order, _kept(attributes), parent
+            )
+    return collector
+
+
+def _parse(path: str) -> tuple[str | None, Iterator[tuple[int, list[str], dict]]]:
+    """The file's format (``gtf``, ``gff3``, ``None`` if featureless) and its used lines.
+
+    Lines come as ``(line number, fields, attributes)``; gffutils detects the
+    attribute dialect from the first lines and parses every line with it.
+    """
+    lines = _data_lines(path)
+    head = list(itertools.islice(lines, _DIALECT_LINES))
+    if not head:
+        return None, iter(())
+    dialect = gffutils.DataIterator([feature_from_line(line) for _, line, _ in head]).dialect
+    fmt = "gtf" if dialect.get("fmt") == "gtf" else "gff3"
+
+    def used_lines() -> Iterator[tuple[int, list[str], dict]]:
+        for number, line, fields in itertools.chain(head, lines):
+            if fields[2] not in _UNUSED_TYPES:
+                yield number, fields, feature_from_line(line, dialect=dialect).attributes
+
+    return fmt, used_lines()
+
+
+def _data_lines(path: str) -> Iterator[tuple[int, str, list[str]]]:
+    """Yield ``(line number, line, fields)`` for each feature line, checking its columns."""
+    number = 0
+    try:
+        with _open(path) as handle:
+            for number, raw in enumerate(handle, start=1):
+                line = raw.decode("utf-8").rstrip("\r\n")
+                if not line or line[0] == "#":
+                    if line == "##FASTA":
+                        return
+                    continue
+                fields = line.split("\t")
+                if len(fields) < 9:
+                    raise InputError(
+                        f"{path}:{number}: not a GTF/GFF3 line: expected 9 tab-separated "
+                        f"columns, found {len(fields)}"
+                    )
+                if fields[6] not in _STRANDS:
+                    raise InputError(
+                        f"{path}:{number}: not a GTF/GFF3 line: strand (column 7) must be "
+                        f"+, -, . or ?, found {fields[6]!r}"
+                    )
+                yield number, line, fields
+    except UnicodeDecodeError:
+        raise InputError(f"{path}:{number + 1}: not a text GTF/GFF3 file") from None
+    except (OSError, EOFError, zlib.error) as error:
+        where = f"{path}:{number + 1}" if number else path
+        raise InputError(f"{where}: cannot read GTF/GFF3: {_reason(error)}") from None
+
+
+def _open(path: str):
+    with open(path, "rb") as probe:
+        magic = probe.read(2)
+    return gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb")
+
+
+def _coordinates(path: str, number: int, start: str, end: str) -> tuple[int, int]:
+    """GFF 1-based inclusive ``start``/``end`` as a 0-based half-open pair."""
+    try:
+        first, last = int(start), int(end)
+    except ValueError:
+        raise InputError(
+            f"{path}:{number}: not a GTF/GFF3 line: start and end (columns 4 and 5) must be "
+            f"integers, found {start!r} and {end!r}"
+        ) from None
+    if first < 1 or last < 0:
+        raise InputError(
+            f"{path}:{number}: coordinates must be positive (GTF/GFF3 are 1-based), "
+            f"found start {first} and end {last}"
+        )
+    return first - 1, last
+
+
+def _values(attributes: dict[str, list[str]], key: str) -> list[str]:
+    """Non-empty values of ``key``, comma-separated lists split."""
+    return [v for value in attributes.get(key, ()) for v in value.split(",") if v]
+
+
+def _first(attributes: dict[str, list[str]], keys: tuple[str, ...]) -> str | None:
+    for key in keys:
+        for value in attributes.get(key, ()):
+            if value:
+                return value
+    return None
+
+
+def _kept(attributes: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {k: list(v) for k, v in attributes.items() if k in _KEPT_ATTRIBUTES}
+
+
+def _gtf_gene_key(chrom: str, attributes: dict[str, list[str]]) -> _Key | None:
+    gene_id = _first(attributes, ("gene_id",))
+    return ("gene", chrom, gene_id) if gene_id else None
+
+
+def _part_parents(fmt: str, chrom: str, attributes: dict[str, list[str]]) -> list[_Key]:
+    """Keys of the transcripts an exon or CDS line belongs to."""
+    if fmt == "gtf":
+        transcript_id = _first(attributes, ("transcript_id",))
+        return [("transcript", chrom, transcript_id)] if transcript_id else []
+    return [("id", "", parent) for parent in dict.fromkeys(_values(attributes, "Parent"))]
+
+
+def _feature_key(
+    fmt: str, chrom: str, feature_type: str, attributes: dict[str, list[str]]
+) -> tuple[_Key | None, _Key | None]:
+    """Key and parent key of a gene or transcript line (``None`` for other lines)."""
+    if fmt == "gtf":
+        if feature_type == "gene":
+            return _gtf_gene_key(chrom, attributes), None
+        transcript_id = _first(attributes, ("transcript_id",))
+        if not transcript_id or not _is_transcript_type(feature_type):
+            return None, None
+        return ("transcript", chrom, transcript_id), _gtf_gene_key(chrom, attributes)
+    identifier = _first(attributes, ("ID",))
+    if not identifier:
+        return None, None
+    parents = _values(attributes, "Parent")
+    return ("id", "", identifier), (("id", "", parents[0]) if parents else None)
+
+
+def _is_transcript_type(feature_type: str) -> bool:
+    return feature_type == "transcript" or feature_type.endswith(("RNA", "_transcript"))
+
+
+def _build(collector: _Collector, *, transcripts: str, biotype: str | None) -> GeneModels:
+    features, skipped = collector.features, collector.skipped
+    # gene key -> [(preference, file order, row)]
+    by_gene: dict[_Key, list[tuple[tuple[int, ...], int, Transcript]]] = {}
+    for key, parts in collector.exons.items():
+        transcript = features.get(key) or collector.implied[key]
+        if transcript.strand not in ("+", "-"):
+            skipped[SKIP_UNSTRANDED] += 1
+            continue
+        exons = _parts_on(transcript, parts, skipped)
+        if not exons:
+            skipped[SKIP_NO_EXONS] += 1
+            continue
+        gene_key, gene = _gene_of(key, transcript, features)
+        if biotype is not None and not _biotype_matches(biotype, transcript, gene):
+            continue
+        row = Transcript(
+            name=_gene_name(gene_key, gene, transcript),
+            chrom=transcript.chrom,
+            strand=transcript.strand,
+            tx_start=exons[0][0],
+            tx_end=max(end for _, end in exons),
+            exon_starts=tuple(start for start, _ in exons),
+            exon_ends=tuple(end for _, end in exons),
+        )
+        cds = _parts_on(transcript, collector.cds.get(key, ()), None)
+        preference = (
+            _tag_rank(transcript),
+            sum(end - start for start, end in cds),
+            sum(end - start for start, end in exons),
+            row.tx_end - row.tx_start,
+            -transcript.order,
+        )
+        by_gene.setdefault(gene_key, []).append((preference, transcript.order, row))
+    without_exons = {key for key in collector.cds if key not in collector.exons}
+    without_exons.update(
+        key
+        for key, feature in features.items()
+        if key not in collector.exons and _is_transcript_type(feature.type)
+    )
+    skipped[SKIP_NO_EXONS] += len(without_exons)
+
+    if transcripts == "canonical":
+        chosen = [max(rows, key=lambda item: item[0]) for rows in by_gene.values()]
+    else:
+        chosen = [item for rows in by_gene.values() for item in rows]
+    chosen.sort(key=lambda item: item[1])  # file order breaks the ties of the sort below
+    rank = collector.chrom_rank
+    rows = sorted((row for *_, row in chosen), key=lambda t: (rank[t.chrom], t.tx_start, t.name))
+    return GeneModels(
+        transcripts=rows,
+        genes=len(by_gene),
+        candidates=sum(len(rows) for rows in by_gene.values()),
+        skipped={reason: count for reason, count in skipped.items() if count},
+    )
+
+
+def _parts_on(
+    transcript: _Feature, parts: Iterable[_Part], skipped: Counter | None
+) -> list[tuple[int, int]]:
+    """Distinct sorted ``(start, end)`` of the parts on the transcript's chromosome and strand.
+
+    Parts elsewhere (trans-splicing) are left out and, if ``skipped`` is
+    given, counted there.
+    """
+    kept = set()
+    for part in parts:
+        if part.chrom == transcript.chrom and part.strand == transcript.strand:
+            kept.add((part.start, part.end))
+        elif skipped is not None:
+            skipped[SKIP_TRANS_SPLICED] += 1
+    return sorted(kept)
+
+
+def _gene_of(
+    key: _Key, transcript: _Feature, features: dict[_Key, _Feature]
+) -> tuple[_Key, _Feature | None]:
+    """The top of the transcript's ``Parent`` chain: its key and line.
+
+    The line is the transcript itself when it has no parent, and ``None``
+    when the top parent is named but has no line in the file.
+    """
+    seen = {key}
+    current_key, current = key, transcript
+    while current is not None and current.parent is not None and current.parent not in seen:
+        seen.add(current.parent)
+        current_key, current = current.parent, features.get(current.parent)
+    return current_key, current
+
+
+def _gene_name(gene_key: _Key, gene: _Feature | None, transcript: _Feature) -> str:
+    """The gene's name, else its ID (SpliceAI's SYMBOL)."""
+    name = None
+    if gene is not None and not _is_transcript_type(gene.type):
+        name = _first(gene.attributes, GENE_NAME_KEYS)
+    return name or _first(transcript.attributes, TRANSCRIPT_GENE_NAME_KEYS) or gene_key[2]
+
+
+def _biotype_matches(biotype: str, transcript: _Feature, gene: _Feature | None) -> bool:
+    """Whether the transcript has biotype attributes and all of them equal ``biotype``."""
+    gene_keys = GENE_BIOTYPE_KEYS if gene is None else GENE_BIOTYPE_KEYS + ("biotype",)
+    found = [value for k in gene_keys for value in _values((gene or transcript).attributes, k)]
+    found += [
+        value
+        for k in TRANSCRIPT_BIOTYPE_KEYS + ("biotype",)
+        for value in _values(transcript.attributes, k)
+    ]
+    return bool(found) and all(value == biotype for value in found)
+
+
+def _tag_rank(transcript: _Feature) -> int:
+    tags = (tag.replace(" ", "_").lower() for tag in _values(transcript.attributes, "tag"))
+    return max((CANONICAL_TAGS.get(tag, 0) for tag in tags), default=0)
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    return str(error) or type(error).__name__

@@ -1,0 +1,114 @@
+"""Writing VCF, bgzipped VCF and BCF safely.
+
+Output to a path goes to a temporary file beside it and is renamed into
+place only when complete, so an interrupted or failed run never leaves a
+truncated file at the output path.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from spliceannot.errors import InputError
+
+STDOUT = "-"
+OUTPUT_TYPES = {"v": "w", "z": "wz", "b": "wb", "u": "wbu"}
+
+
+def output_type_for(path: str, requested: str | None) -> str:
+    """bcftools-style output type: explicit ``--output-type`` or from the file name."""
+    if requested:
+        if requested not in OUTPUT_TYPES:
+            raise InputError(f"--output-type must be one of {', '.join(OUTPUT_TYPES)}, got {requested!r}")
+        return requested
+    name = path.lower()
+    if name.endswith(".bcf"):
+        return "b"
+    if name.endswith((".vcf.gz", ".vcf.bgz", ".gz", ".bgz")):
+        return "z"
+    return "v"
+
+
+class AtomicVariantWriter:
+    """A pysam VariantFile that appears at ``path`` only when closed successfully.
+
+    Parameters
+    ----------
+    path
+        Output path, or ``-`` for standard output (written directly).
+    header
+        The pysam VariantHeader to write.
+    output_type
+        ``v`` VCF, ``z`` bgzipped VCF, ``b`` BCF, ``u`` uncompressed BCF.
+    threads
+        Extra compression threads.
+    """
+
+    def __init__(self, path: str, header, *, output_type: str = "v", threads: int = 0) -> None:
+        import pysam
+
+        self.path = path
+        self.output_type = output_type
+        self._tmp: str | None = None
+        target = path
+        if path != STDOUT:
+            directory = Path(path).resolve().parent
+            if not directory.is_dir():
+                raise InputError(f"{path}: output directory {directory} does not exist")
+            if Path(path).is_dir():
+                raise InputError(f"{path}: is a directory, expected an output file name")
+            try:
+                fd, self._tmp = tempfile.mkstemp(prefix=f".{Path(path).name}.", suffix=".tmp", dir=directory)
+            except OSError as error:
+                raise InputError(f"{path}: cannot write output: {error.strerror}") from None
+            os.close(fd)
+            target = self._tmp
+        try:
+            self._handle = pysam.VariantFile(target, OUTPUT_TYPES[output_type], header=header, threads=threads)
+        except (OSError, ValueError) as error:
+            self._discard()
+            raise InputError(f"{path}: cannot write output: {error}") from None
+
+    def write(self, record) -> None:
+        self._handle.write(record)
+
+    def close(self) -> None:
+        """Finish the file and move it into place."""
+        self._handle.close()
+        if self._tmp is not None:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(self._tmp, 0o666 & ~umask)  # mkstemp made it 0600
+            os.replace(self._tmp, self.path)
+            self._tmp = None
+
+    def abort(self) -> None:
+        """Drop a partial output."""
+        try:
+            self._handle.close()
+        except Exception:  # closing a broken stream may fail again; the file is dropped anyway
+            pass
+        self._discard()
+
+    def _discard(self) -> None:
+        if self._tmp is not None:
+            try:
+                os.unlink(self._tmp)
+            except FileNotFoundError:
+                pass
+            self._tmp = None
+
+
+def write_index(path: str, output_type: str) -> str:
+    """Index a finished bgzipped VCF (.tbi) or BCF (.csi); returns the index path."""
+    import pysam
+
+    if output_type == "z":
+        pysam.tabix_index(path, preset="vcf", force=True, keep_original=True)
+        return path + ".tbi"
+    if output_type == "b":
+        pysam.tabix_index(path, preset="vcf", force=True, keep_original=True, csi=True)
+        return path + ".csi"
+    raise InputError("--write-index needs bgzipped VCF (-Oz) or BCF (-Ob) output")
