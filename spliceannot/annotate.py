@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from spliceannot.encoding import one_hot, reverse_complement
 from spliceannot.readers.annotation import Annotation
 from spliceannot.readers.fasta import Reference
 from spliceannot.scoring import DeltaScores, delta_scores, format_entry, format_score
-from spliceannot.windows import WindowGeometry, alternate_window, reference_window
+from spliceannot.tracks import VariantJob
+from spliceannot.windows import WindowGeometry
 
 log = logging.getLogger(__name__)
 
@@ -84,15 +84,12 @@ class _Job:
     record: int
     alt: str
     name: str
-    ref_key: tuple
-    alt_window: str | None  # None: MNV entry with dots
-    strand: str
-    ref_len: int
+    variant: VariantJob | None  # None: REF and ALT both longer than 1 (dots)
     boundary_distance: int
 
 
 class VariantScorer:
-    """Score records against an annotation with a model, SpliceAI-style.
+    """Score records against an annotation, SpliceAI-style.
 
     Parameters
     ----------
@@ -100,45 +97,38 @@ class VariantScorer:
         The genome.
     annotation
         Transcripts.
-    predict
-        Maps one-hot windows ``(length_i, 4)`` to probability tracks
-        ``(length_i - flank, 3)``; typically ``Predictor.predict``.
-    flank
-        The model's context.
-    distance
-        SpliceAI's ``-D``.
+    tracks
+        Computes (reference, alternate) probability tracks for variant jobs:
+        a :class:`~spliceannot.tracks.ConeTracks` or
+        :class:`~spliceannot.tracks.WindowTracks`.
+    geometry
+        Flank and ``-D`` distance.
     mask
         SpliceAI's ``-M 1``.
     precision
         Decimals of delta scores (2 = SpliceAI).
-    encoding
-        How letters other than ACGTN are one-hot encoded (see
-        :mod:`spliceannot.encoding`).
     """
 
     def __init__(
         self,
         reference: Reference,
         annotation: Annotation,
-        predict: Callable[[Sequence[np.ndarray]], list[np.ndarray]],
+        tracks: Callable[[Sequence[VariantJob]], list[tuple[np.ndarray, np.ndarray]]],
         *,
-        flank: int,
-        distance: int = 50,
+        geometry: WindowGeometry,
         mask: bool = False,
         precision: int = 2,
-        encoding: str = "spliceai",
     ) -> None:
         self.reference = reference
         self.annotation = annotation
-        self.predict = predict
-        self.geometry = WindowGeometry(flank=flank, distance=distance)
-        self.distance = distance
+        self.tracks = tracks
+        self.geometry = geometry
+        self.distance = geometry.distance
         self.mask = mask
         self.precision = precision
-        self.encoding = encoding
 
-    def _plan(self, index: int, record: Record, jobs: list[_Job], ref_windows: dict) -> Outcome:
-        """Check a record as SpliceAI does and queue its windows."""
+    def _plan(self, index: int, record: Record, jobs: list[_Job]) -> Outcome:
+        """Check a record as SpliceAI does and queue its (ALT, transcript) jobs."""
         if not record.alts:
             return Outcome(reason=NO_ALT)
         rows = self.annotation.overlapping(record.chrom, record.pos)
@@ -151,11 +141,11 @@ class VariantScorer:
         start, end = geometry.start(record.pos), geometry.end(record.pos)
         if start < 0 or end > self.reference.length(contig):
             return Outcome(reason=CHROM_END)
-        sequence = self.reference.fetch(contig, start, end)
         center = geometry.center
-        if sequence[center : center + len(record.ref)].upper() != record.ref:
+        observed = self.reference.fetch(contig, start + center, start + center + len(record.ref))
+        if observed.upper() != record.ref:
             return Outcome(reason=REF_MISMATCH)
-        if len(record.ref) > 2 * self.distance:
+        if len(record.ref) > 2 * self.distance or center + len(record.ref) > geometry.width:
             return Outcome(reason=REF_TOO_LONG)
         queued = 0
         for alt in record.alts:
@@ -163,58 +153,37 @@ class VariantScorer:
                 continue
             for row in rows:
                 transcript = self.annotation.transcripts[row]
-                if len(record.ref) > 1 and len(alt) > 1:
-                    jobs.append(_Job(index, alt, transcript.name, (), None, transcript.strand, len(record.ref), 0))
-                    queued += 1
-                    continue
-                padding = geometry.padding(record.pos, transcript.tx_start, transcript.tx_end)
-                key = (index, padding, transcript.strand)
-                if key not in ref_windows:
-                    ref_windows[key] = reference_window(sequence, padding)
-                window = alternate_window(ref_windows[key], center, record.ref, alt)
-                distance = self.annotation.boundary_distance(row, record.pos)
-                jobs.append(
-                    _Job(index, alt, transcript.name, key, window, transcript.strand, len(record.ref), distance)
-                )
+                variant = None
+                distance = 0
+                if len(record.ref) == 1 or len(alt) == 1:
+                    variant = VariantJob(
+                        contig, record.pos, record.ref, alt, transcript.strand, transcript.tx_start, transcript.tx_end
+                    )
+                    distance = self.annotation.boundary_distance(row, record.pos)
+                jobs.append(_Job(index, alt, transcript.name, variant, distance))
                 queued += 1
         if not queued:
             return Outcome(reason=NO_SCORABLE_ALT)
         return Outcome()
 
-    def _encode(self, text: str, strand: str) -> np.ndarray:
-        encoded = one_hot(text, self.encoding)
-        return np.ascontiguousarray(reverse_complement(encoded)) if strand == "-" else encoded
-
     def score(self, records: Sequence[Record]) -> list[Outcome]:
-        """Outcomes for ``records``, in order; windows of all records share batches."""
+        """Outcomes for ``records``, in order; the jobs of all records are computed together."""
         jobs: list[_Job] = []
-        ref_windows: dict[tuple, str] = {}
-        outcomes = [self._plan(i, r, jobs, ref_windows) for i, r in enumerate(records)]
-        ref_keys = list(ref_windows)
-        scored_jobs = [job for job in jobs if job.alt_window is not None]
-        inputs = [self._encode(ref_windows[key], key[2]) for key in ref_keys]
-        inputs += [self._encode(job.alt_window, job.strand) for job in scored_jobs]
-        tracks = self.predict(inputs) if inputs else []
-        ref_tracks = {}
-        for key, track in zip(ref_keys, tracks):
-            ref_tracks[key] = track[::-1] if key[2] == "-" else track
-        alt_tracks = tracks[len(ref_keys) :]
-        alt_iter = iter(alt_tracks)
+        outcomes = [self._plan(i, r, jobs) for i, r in enumerate(records)]
+        computed = [job for job in jobs if job.variant is not None]
+        tracks = iter(self.tracks([job.variant for job in computed]) if computed else [])
         best: dict[tuple[int, str], tuple] = {}
         for job in jobs:
             outcome = outcomes[job.record]
-            if job.alt_window is None:
+            if job.variant is None:
                 outcome.entries.append(format_entry(job.alt, job.name, None, self.precision))
                 continue
-            alt_track = next(alt_iter)
-            if job.strand == "-":
-                alt_track = alt_track[::-1]
-            alt_len = len(job.alt)
+            ref_track, alt_track = next(tracks)
             scores = delta_scores(
-                ref_tracks[job.ref_key],
+                ref_track,
                 alt_track,
-                ref_len=job.ref_len,
-                alt_len=alt_len,
+                ref_len=len(job.variant.ref),
+                alt_len=len(job.alt),
                 boundary_distance=job.boundary_distance,
                 mask=self.mask,
             )

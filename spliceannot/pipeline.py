@@ -36,15 +36,19 @@ class AnnotateSettings:
     per_allele_fields: bool = False
     transcripts: str = "canonical"
     encoding: str = "spliceai"
+    compute: str = "cone"
     device: str = "auto"
     batch_size: int = 32
-    chunk_size: int = 64
+    chunk_size: int = 256
     threads: int = 0
 
 
 def build_scorer(settings: AnnotateSettings) -> VariantScorer:
     """Load the genome, the annotation and the model named in ``settings``."""
+    from spliceannot.engine.cone import ConeRunner
     from spliceannot.engine.runner import Predictor
+    from spliceannot.tracks import ConeTracks, WindowTracks
+    from spliceannot.windows import WindowGeometry
     from spliceannot.engine.weights import load_model
     from spliceannot.readers.annotation import load_annotation
     from spliceannot.readers.fasta import Reference
@@ -54,16 +58,17 @@ def build_scorer(settings: AnnotateSettings) -> VariantScorer:
     reference = Reference(settings.reference)
     annotation = load_annotation(settings.annotation, transcripts=settings.transcripts)
     model = load_model(settings.model)
+    geometry = WindowGeometry(flank=model.flank, distance=settings.distance)
     predictor = Predictor(model, device=settings.device, batch_size=settings.batch_size)
+    if settings.compute == "window":
+        tracks = WindowTracks(reference, geometry, predictor.predict, settings.encoding)
+    elif settings.compute == "cone":
+        runner = ConeRunner(predictor.ensemble, predictor.device, batch_size=settings.batch_size)
+        tracks = ConeTracks(reference, geometry, runner, settings.encoding)
+    else:
+        raise InputError(f"--compute must be cone or window, got {settings.compute!r}")
     return VariantScorer(
-        reference,
-        annotation,
-        predictor.predict,
-        flank=model.flank,
-        distance=settings.distance,
-        mask=settings.mask,
-        precision=settings.precision,
-        encoding=settings.encoding,
+        reference, annotation, tracks, geometry=geometry, mask=settings.mask, precision=settings.precision
     )
 
 

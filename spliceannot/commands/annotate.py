@@ -41,6 +41,11 @@ from spliceannot.commands._common import fail, handle_signals, progress_bar
               show_default=True, help="For a GTF/GFF3 -A: one transcript per gene, or all of them.")
 @click.option("--iupac", type=click.Choice(["spliceai", "n"]), default="spliceai", show_default=True,
               help="Letters other than ACGTN: read as SpliceAI 1.3.1 reads them, or as N.")
+@click.option("--compute", type=click.Choice(["cone", "window"]), default="cone", show_default=True,
+              help="cone: shared reference tiles + recomputed receptive cones (exact, fast); "
+                   "window: every window through the model, as SpliceAI does.")
+@click.option("--chunk-size", default=256, show_default=True, type=click.IntRange(1, 100000),
+              help="Records scored together (memory grows with this, not with the input).")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
 @click.option("--batch-size", default=32, show_default=True, type=click.IntRange(1, 4096),
               help="Windows per forward pass.")
@@ -48,7 +53,7 @@ from spliceannot.commands._common import fail, handle_signals, progress_bar
               help="Progress bar on stderr (default: when stderr is a terminal).")
 def annotate(input_path, output_path, reference, annotation, distance, mask, model, output_type,
              threads, regions, write_index, precision, per_allele_fields, transcripts, iupac,
-             device, batch_size, progress) -> None:
+             compute, chunk_size, device, batch_size, progress) -> None:
     """Annotate the variants of a VCF/BCF with SpliceAI delta scores.
 
     A drop-in for `spliceai`: the same flags, the same INFO field and, by
@@ -70,6 +75,8 @@ def annotate(input_path, output_path, reference, annotation, distance, mask, mod
         per_allele_fields=per_allele_fields,
         transcripts=transcripts,
         encoding="spliceai" if iupac == "spliceai" else "zeros",
+        compute=compute,
+        chunk_size=chunk_size,
         device=device,
         batch_size=batch_size,
         threads=threads,

@@ -64,7 +64,7 @@ _UNUSED_TYPES = frozenset(
         "Selenocysteine", "intron", "region", "chromosome", "biological_region",
     }
 )  # fmt: skip
-_STRANDS = frozenset("+-.?")
+_STRAND_NAMES = {strand: strand for strand in "+-.?"}
 _DIALECT_LINES = 10
 
 SKIP_NO_TRANSCRIPT = "exons without a transcript"
@@ -74,6 +74,7 @@ SKIP_TRANS_SPLICED = "exons off their transcript's chromosome or strand"
 SKIP_UNSTRANDED = "transcripts without a strand"
 
 _Key = tuple[str, str, str]  # (kind, scope, identifier); the identifier is the file's ID
+_Part = tuple[str, str, int, int]  # chrom, strand, 0-based start, half-open end
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ class GeneModels:
     skipped: dict[str, int]
 
 
-@dataclass
+@dataclass(slots=True)
 class _Feature:
     """A gene or transcript line, or a transcript implied by its first exon."""
 
@@ -110,14 +111,6 @@ class _Feature:
     order: int
     attributes: dict[str, list[str]]
     parent: _Key | None
-
-
-@dataclass
-class _Part:
-    chrom: str
-    strand: str
-    start: int  # 0-based
-    end: int  # half-open
 
 
 @dataclass
@@ -172,7 +165,7 @@ def read_gene_models(
     collector = _collect(path)
     models = _build(collector, transcripts=transcripts, biotype=biotype)
     if models.skipped:
-        counts = ", ".join(f"{count} {reason}" for reason, count in models.skipped.items())
+        counts = ", ".join(f"{reason} ({count})" for reason, count in models.skipped.items())
         log.warning("%s: skipped %s", path, counts)
     return models
 
@@ -182,11 +175,14 @@ def _collect(path: str) -> _Collector:
     fmt, lines = _parse(path)
     if fmt is None:
         raise InputError(f"{path}: no GTF/GFF3 features found")
-    for order, (number, fields, attributes) in enumerate(lines):
-        chrom, _, feature_type, start, end, _, strand, _, _ = fields[:9]
-        collector.chrom_rank.setdefault(chrom, len(collector.chrom_rank))
-        start, end = _coordinates(path, number, start, end)
-        if end < start:
+    chroms: dict[str, str] = {}
+    for order, (fields, (start, end), attributes) in enumerate(lines):
+        chrom, _, feature_type, _, _, _, strand, _, _ = fields[:9]
+        if chrom not in collector.chrom_rank:
+            collector.chrom_rank[chrom] = len(collector.chrom_rank)
+            chroms[chrom] = chrom
+        chrom, strand = chroms[chrom], _STRAND_NAMES[strand]  # one string object each
+        if end <= start:
             collector.skipped[SKIP_EMPTY] += 1
             continue
         if feature_type in ("exon", "CDS"):
@@ -195,8 +191,8 @@ def _collect(path: str) -> _Collector:
                 collector.skipped[SKIP_NO_TRANSCRIPT] += 1
             table = collector.exons if feature_type == "exon" else collector.cds
             for key in parents:
-                table.setdefault(key, []).append(_Part(chrom, strand, start, end))
-                if key not in collector.implied:
+                table.setdefault(key, []).append((chrom, strand, start, end))
+                if key not in collector.implied and key not in collector.features:
                     gene_key = _gtf_gene_key(chrom, attributes) if fmt == "gtf" else None
                     collector.implied[key] = _Feature(
                         "transcript", chrom, strand, order, _kept(attributes), gene_key
@@ -210,29 +206,37 @@ def _collect(path: str) -> _Collector:
     return collector
 
 
-def _parse(path: str) -> tuple[str | None, Iterator[tuple[int, list[str], dict]]]:
+def _parse(path: str) -> tuple[str | None, Iterator[tuple[list[str], tuple[int, int], dict]]]:
     """The file's format (``gtf``, ``gff3``, ``None`` if featureless) and its used lines.
 
-    Lines come as ``(line number, fields, attributes)``; gffutils detects the
+    Lines come as ``(fields, (start, end), attributes)``; gffutils detects the
     attribute dialect from the first lines and parses every line with it.
     """
     lines = _data_lines(path)
     head = list(itertools.islice(lines, _DIALECT_LINES))
     if not head:
         return None, iter(())
-    dialect = gffutils.DataIterator([feature_from_line(line) for _, line, _ in head]).dialect
+    dialect = gffutils.DataIterator([feature_from_line(item[1]) for item in head]).dialect
     fmt = "gtf" if dialect.get("fmt") == "gtf" else "gff3"
 
-    def used_lines() -> Iterator[tuple[int, list[str], dict]]:
-        for number, line, fields in itertools.chain(head, lines):
-            if fields[2] not in _UNUSED_TYPES:
-                yield number, fields, feature_from_line(line, dialect=dialect).attributes
+    def used_lines() -> Iterator[tuple[list[str], tuple[int, int], dict]]:
+        for number, line, fields, span in itertools.chain(head, lines):
+            if fields[2] in _UNUSED_TYPES:
+                continue
+            try:
+                attributes = feature_from_line(line, dialect=dialect).attributes
+            except (ValueError, IndexError, KeyError) as error:
+                raise InputError(f"{path}:{number}: bad attributes column: {error}") from None
+            yield fields, span, attributes
 
     return fmt, used_lines()
 
 
-def _data_lines(path: str) -> Iterator[tuple[int, str, list[str]]]:
-    """Yield ``(line number, line, fields)`` for each feature line, checking its columns."""
+def _data_lines(path: str) -> Iterator[tuple[int, str, list[str], tuple[int, int]]]:
+    """Yield ``(line number, line, fields, (start, end))`` per feature line, checking columns.
+
+    ``start`` and ``end`` are 0-based half-open.
+    """
     number = 0
     try:
         with _open(path) as handle:
@@ -248,14 +252,14 @@ def _data_lines(path: str) -> Iterator[tuple[int, str, list[str]]]:
                         f"{path}:{number}: not a GTF/GFF3 line: expected 9 tab-separated "
                         f"columns, found {len(fields)}"
                     )
-                if fields[6] not in _STRANDS:
+                if fields[6] not in _STRAND_NAMES:
                     raise InputError(
                         f"{path}:{number}: not a GTF/GFF3 line: strand (column 7) must be "
                         f"+, -, . or ?, found {fields[6]!r}"
                     )
-                yield number, line, fields
+                yield number, line, fields, _coordinates(path, number, fields[3], fields[4])
     except UnicodeDecodeError:
-        raise InputError(f"{path}:{number + 1}: not a text GTF/GFF3 file") from None
+        raise InputError(f"{path}:{number}: not a text GTF/GFF3 file") from None
     except (OSError, EOFError, zlib.error) as error:
         where = f"{path}:{number + 1}" if number else path
         raise InputError(f"{where}: cannot read GTF/GFF3: {_reason(error)}") from None
@@ -402,9 +406,9 @@ def _parts_on(
     given, counted there.
     """
     kept = set()
-    for part in parts:
-        if part.chrom == transcript.chrom and part.strand == transcript.strand:
-            kept.add((part.start, part.end))
+    for chrom, strand, start, end in parts:
+        if chrom == transcript.chrom and strand == transcript.strand:
+            kept.add((start, end))
         elif skipped is not None:
             skipped[SKIP_TRANS_SPLICED] += 1
     return sorted(kept)

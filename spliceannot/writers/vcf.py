@@ -8,6 +8,7 @@ truncated file at the output path.
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -65,18 +66,71 @@ class AtomicVariantWriter:
                 raise InputError(f"{path}: cannot write output: {error.strerror}") from None
             os.close(fd)
             target = self._tmp
+        self._text = output_type in ("v", "z")
+        self._header = header
+        self._header_records = len(header.records)
+        self._written = False
+        self._translate = False
         try:
-            self._handle = pysam.VariantFile(target, OUTPUT_TYPES[output_type], header=header, threads=threads)
+            if output_type == "v":
+                self._handle = sys.stdout.buffer if target == STDOUT else open(target, "wb")
+            elif output_type == "z":
+                self._handle = pysam.BGZFile(target, "wb")
+            else:
+                if "END" not in header.info:
+                    # pysam adds INFO/END to records with a symbolic ALT when it
+                    # writes them; a BCF header must declare it before any record.
+                    header.info.add("END", number=1, type="Integer", description="Stop position of the interval")
+                    self._header_records = len(header.records)
+                self._handle = pysam.VariantFile(target, OUTPUT_TYPES[output_type], header=header, threads=threads)
+            if self._text:
+                self._handle.write(str(header).encode())
         except (OSError, ValueError) as error:
             self._discard()
             raise InputError(f"{path}: cannot write output: {error}") from None
 
     def write(self, record) -> None:
+        """Write one record (its header must be the one given at construction, possibly grown).
+
+        Text output is the record exactly as htslib formats it, so a record
+        passes through unchanged even when it uses contigs or tags that its
+        header does not declare (htslib declares those on the fly while
+        reading).  BCF output needs every one declared before the first record.
+        """
+        if self._text:
+            self._handle.write(str(record).encode())
+            return
+        if len(record.header.records) != self._header_records:
+            self._declare_new_header_records(record)
+        if self._translate:
+            record.translate(self._handle.header)
         self._handle.write(record)
+        self._written = True
+
+    def _declare_new_header_records(self, record) -> None:
+        source = record.header
+        target = self._handle.header
+        known = {_header_key(r) for r in target.records}
+        new = [r for r in source.records if _header_key(r) not in known]
+        self._header_records = len(source.records)
+        if not new:
+            return
+        if self._written:
+            names = ", ".join(f"{r.key} {r.get('ID')}" for r in new)
+            raise InputError(
+                f"{self.path}: cannot write BCF: {names} at {record.chrom}:{record.pos} is not declared "
+                "in the input header (declare it, or write VCF)"
+            )
+        for header_record in new:
+            target.add_record(header_record)
+        self._translate = True
 
     def close(self) -> None:
         """Finish the file and move it into place."""
-        self._handle.close()
+        if self._handle is sys.stdout.buffer:
+            self._handle.flush()
+        else:
+            self._handle.close()
         if self._tmp is not None:
             umask = os.umask(0)
             os.umask(umask)
@@ -87,7 +141,8 @@ class AtomicVariantWriter:
     def abort(self) -> None:
         """Drop a partial output."""
         try:
-            self._handle.close()
+            if self._handle is not sys.stdout.buffer:
+                self._handle.close()
         except Exception:  # closing a broken stream may fail again; the file is dropped anyway
             pass
         self._discard()
@@ -99,6 +154,11 @@ class AtomicVariantWriter:
             except FileNotFoundError:
                 pass
             self._tmp = None
+
+
+def _header_key(record) -> tuple:
+    identifier = record.get("ID") if record.type != "GENERIC" else None
+    return (record.type, record.key, identifier) if identifier else (record.type, str(record))
 
 
 def write_index(path: str, output_type: str) -> str:

@@ -1,0 +1,257 @@
+"""Exact fast scoring: shared reference tiles and cone recomputation.
+
+Convolutions are valid, so the activation of layer ``k`` at position ``i``
+depends only on the input within ``R_k`` of ``i`` (``R_k`` = cumulative
+radius of units ``1..k``).  This gives two exact shortcuts:
+
+- **Reference tiles.**  The reference window of a variant is the genome
+  masked outside its transcript; it does not depend on the variant.  One
+  pass over a *tile* (the union of the windows of nearby variants) yields
+  every reference track in it, and every layer's activations.
+- **Cones.**  An alternate sequence differs from the reference only where
+  REF is replaced by ALT, so at layer ``k`` its activations differ only
+  within ``R_k`` of the change.  Left of that they equal the reference
+  activations; right of it they equal the reference activations shifted by
+  the length difference ``len(ALT) - len(REF)``.  Only the cone is
+  recomputed, and only where later layers need it.
+
+Coordinates here are tile coordinates in *model orientation* (a
+minus-strand tile is reverse-complemented before it gets here): position
+``j`` of a tile is its ``j``-th input base; a layer-``k`` tensor stores
+position ``j`` at index ``j - R_k``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from spliceannot.engine.architecture import UNITS_PER_GROUP
+from spliceannot.engine.model import Ensemble, SpliceAI
+
+
+@dataclass(frozen=True)
+class TrackRequest:
+    """Reference probabilities of positions ``[start, start + length)`` of tile ``tile``."""
+
+    tile: int
+    start: int
+    length: int
+
+
+@dataclass(frozen=True)
+class Substitution:
+    """An alternate sequence: tile ``tile`` with ``ref_len`` bases at ``start`` replaced by ``alt``.
+
+    Attributes
+    ----------
+    alt
+        One-hot ``(alt_len, 4)`` in model orientation.
+    output_start
+        Alternate-sequence coordinate of the first wanted output; positions
+        left of ``start`` keep their tile coordinate, positions right of the
+        replaced bases are shifted by ``alt_len - ref_len``.
+    output_length
+        Number of wanted outputs.
+    """
+
+    tile: int
+    start: int
+    ref_len: int
+    alt: np.ndarray
+    output_start: int
+    output_length: int
+
+
+@dataclass(frozen=True)
+class _Span:
+    """Inclusive range of positions relative to the substitution start (empty if lo > hi)."""
+
+    lo: int
+    hi: int
+
+    @property
+    def empty(self) -> bool:
+        return self.lo > self.hi
+
+    @property
+    def size(self) -> int:
+        return max(0, self.hi - self.lo + 1)
+
+    def __and__(self, other: _Span) -> _Span:
+        return _Span(max(self.lo, other.lo), min(self.hi, other.hi))
+
+    def widen(self, by: int) -> _Span:
+        return _Span(self.lo - by, self.hi + by)
+
+
+def _cumulative_radii(model: SpliceAI) -> list[int]:
+    radii = [0]
+    for unit in model.units:
+        radii.append(radii[-1] + unit.radius)
+    return radii
+
+
+def _is_skip_layer(layer: int) -> bool:
+    return layer % UNITS_PER_GROUP == 0
+
+
+class ConeRunner:
+    """Reference tiles and alternate cones for one ensemble.
+
+    Parameters
+    ----------
+    ensemble
+        The networks (averaged as :class:`~spliceannot.engine.model.Ensemble` does).
+    device
+        Where to compute.
+    batch_size
+        Substitutions recomputed together.
+    """
+
+    def __init__(self, ensemble: Ensemble, device: torch.device, batch_size: int = 32) -> None:
+        self.ensemble = ensemble
+        self.device = device
+        self.batch_size = max(1, batch_size)
+        self.flank = ensemble.flank
+
+    def run(
+        self,
+        tiles: Sequence[np.ndarray],
+        requests: Sequence[TrackRequest],
+        substitutions: Sequence[Substitution],
+    ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Reference tracks for ``requests`` and alternate tracks for ``substitutions``.
+
+        Parameters
+        ----------
+        tiles
+            One-hot ``(length_i, 4)`` reference sequences, model orientation.
+
+        Returns
+        -------
+        tuple of lists
+            float32 ``(length, 3)`` per request and ``(output_length, 3)`` per
+            substitution, averaged over the ensemble's members.
+        """
+        ref_sum: list[torch.Tensor | None] = [None] * len(requests)
+        alt_sum: list[torch.Tensor | None] = [None] * len(substitutions)
+        groups: dict[tuple, list[int]] = defaultdict(list)
+        for index, sub in enumerate(substitutions):
+            key = (sub.ref_len, len(sub.alt), sub.output_start - sub.start, sub.output_length)
+            groups[key].append(index)
+        with torch.inference_mode():
+            tile_tensors = [
+                torch.from_numpy(np.ascontiguousarray(t, dtype=np.float32)).to(self.device).T.unsqueeze(0)
+                for t in tiles
+            ]
+            for member in self.ensemble.members:
+                activations, tile_probs = self._reference_pass(member, tile_tensors)
+                for index, request in enumerate(requests):
+                    begin = request.start - self.flank // 2
+                    track = tile_probs[request.tile][:, begin : begin + request.length]
+                    ref_sum[index] = track if ref_sum[index] is None else ref_sum[index] + track
+                for members in groups.values():
+                    for first in range(0, len(members), self.batch_size):
+                        batch = members[first : first + self.batch_size]
+                        probs = self._alternate_pass(member, activations, [substitutions[i] for i in batch])
+                        for row, index in enumerate(batch):
+                            alt_sum[index] = probs[row] if alt_sum[index] is None else alt_sum[index] + probs[row]
+                del activations, tile_probs
+        count = len(self.ensemble.members)
+        refs = [(t / count).T.float().cpu().numpy() for t in ref_sum]  # type: ignore[union-attr]
+        alts = [(t / count).T.float().cpu().numpy() for t in alt_sum]  # type: ignore[union-attr]
+        return refs, alts
+
+    def _probabilities(self, logits: torch.Tensor) -> torch.Tensor:
+        if self.ensemble.temperature != 1.0:
+            logits = logits / self.ensemble.temperature
+        return F.softmax(logits.float(), dim=1)
+
+    def _reference_pass(
+        self, member: SpliceAI, tiles: Sequence[torch.Tensor]
+    ) -> tuple[list[list[torch.Tensor]], list[torch.Tensor]]:
+        """Every layer's activations ``(32, length)`` and the probabilities ``(3, L - flank)`` of each tile."""
+        activations = []
+        probabilities = []
+        for tile in tiles:
+            x = member.stem(tile)
+            layers = [x[0]]
+            skip = member.stem_skip(x)
+            for index, unit in enumerate(member.units):
+                x = unit(x)
+                layers.append(x[0])
+                if _is_skip_layer(index + 1):
+                    trim = (skip.shape[-1] - x.shape[-1]) // 2
+                    skip = skip[..., trim : trim + x.shape[-1]] + member.group_skips[index // UNITS_PER_GROUP](x)
+            activations.append(layers)
+            probabilities.append(self._probabilities(member.head(skip))[0])
+        return activations, probabilities
+
+    def _alternate_pass(
+        self, member: SpliceAI, activations: list[list[torch.Tensor]], batch: Sequence[Substitution]
+    ) -> torch.Tensor:
+        """Probabilities ``(batch, 3, output_length)`` of substitutions sharing one geometry."""
+        radii = _cumulative_radii(member)
+        layers = len(member.units)
+        first = batch[0]
+        alt_len = len(first.alt)
+        shift = alt_len - first.ref_len
+        output = _Span(first.output_start - first.start, first.output_start - first.start + first.output_length - 1)
+
+        def needed(layer: int) -> _Span:
+            return output.widen(radii[layers] - radii[layer])
+
+        def changed(layer: int) -> _Span:
+            return _Span(-radii[layer], alt_len - 1 + radii[layer])
+
+        def assemble(layer: int, region: _Span, recomputed: torch.Tensor | None, span: _Span) -> torch.Tensor:
+            """Alternate activations of ``layer`` over ``region``: recomputed inside ``span``, reference outside."""
+            parts = []
+            left = _Span(region.lo, min(region.hi, (span.lo if not span.empty else 0) - 1))
+            if not left.empty:
+                parts.append(self._gather(activations, layer, batch, left, radii[layer], 0))
+            middle = region & span
+            if not span.empty and not middle.empty:
+                parts.append(recomputed[..., middle.lo - span.lo : middle.hi - span.lo + 1])
+            right = _Span(max(region.lo, (span.hi + 1) if not span.empty else 0), region.hi)
+            if not right.empty:
+                parts.append(self._gather(activations, layer, batch, right, radii[layer], shift))
+            return parts[0] if len(parts) == 1 else torch.cat(parts, dim=-1)
+
+        alt = torch.from_numpy(np.stack([s.alt for s in batch]).astype(np.float32)).to(self.device).transpose(1, 2)
+        span = _Span(0, alt_len - 1) & needed(0)
+        current = member.stem(alt)[..., span.lo : span.hi + 1] if not span.empty else None
+        skip = member.stem_skip(assemble(0, output, current, span))
+        for layer in range(1, layers + 1):
+            new_span = needed(layer) & changed(layer)
+            if new_span.empty:
+                current, span = None, new_span
+            else:
+                unit = member.units[layer - 1]
+                inputs = assemble(layer - 1, new_span.widen(unit.radius), current, span)
+                current, span = unit(inputs), new_span
+            if _is_skip_layer(layer):
+                skip = skip + member.group_skips[layer // UNITS_PER_GROUP - 1](assemble(layer, output, current, span))
+        return self._probabilities(member.head(skip))
+
+    def _gather(
+        self,
+        activations: list[list[torch.Tensor]],
+        layer: int,
+        batch: Sequence[Substitution],
+        region: _Span,
+        radius: int,
+        shift: int,
+    ) -> torch.Tensor:
+        """Reference activations of ``layer`` at ``start + region - shift`` for each substitution."""
+        rows = []
+        for sub in batch:
+            begin = sub.start + region.lo - shift - radius
+            rows.append(activations[sub.tile][layer][:, begin : begin + region.size])
+        return torch.stack(rows)
