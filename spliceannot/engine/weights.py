@@ -429,3 +429,12 @@ def load_model(spec: str = "spliceai") -> LoadedModel:
         sources=[str(p) for p in paths],
         provenance=provenance,
     )
+
+
+def convert_weights(source: str, output: str | Path) -> LoadedModel:
+    """Load ``source`` (anything :func:`load_model` accepts) and save it as one checkpoint."""
+    model = load_model(source)
+    history = list(model.provenance)
+    history.append({"kind": "convert", "source": source, "sha256": model.digest, "spliceannot": __version__})
+    save_checkpoint(output, list(model.ensemble.members), temperature=model.ensemble.temperature, provenance=history)
+    return model

@@ -31,6 +31,7 @@ import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
 import gffutils
 from gffutils.feature import feature_from_line
@@ -46,15 +47,17 @@ TRANSCRIPT_CHOICES = ("canonical", "all")
 # transcript, with their priority.  RefSeq spells MANE_Select "MANE Select".
 CANONICAL_TAGS = {"ensembl_canonical": 2, "mane_select": 1}
 
-GENE_NAME_KEYS = ("gene_name", "Name", "gene", "gene_id")
-# On a transcript line, Name is the transcript's own name, not the gene's.
-TRANSCRIPT_GENE_NAME_KEYS = ("gene_name", "gene", "gene_id")
+# A gene's name (SpliceAI's SYMBOL) comes from these attributes of its gene
+# line, else of its transcript line (where Name is the transcript's own name),
+# else it is the gene_id attribute, else the gene's ID.
+GENE_NAME_KEYS = ("gene_name", "Name", "gene")
+TRANSCRIPT_GENE_NAME_KEYS = ("gene_name", "gene")
 GENE_BIOTYPE_KEYS = ("gene_type", "gene_biotype")
 TRANSCRIPT_BIOTYPE_KEYS = ("transcript_type", "transcript_biotype")
 
 # Attributes kept from gene and transcript lines; the rest are dropped early.
 _KEPT_ATTRIBUTES = frozenset(
-    GENE_NAME_KEYS + GENE_BIOTYPE_KEYS + TRANSCRIPT_BIOTYPE_KEYS + ("biotype", "tag")
+    GENE_NAME_KEYS + GENE_BIOTYPE_KEYS + TRANSCRIPT_BIOTYPE_KEYS + ("gene_id", "biotype", "tag")
 )
 # Feature types that never hold exons, CDS or transcripts: not parsed at all.
 _UNUSED_TYPES = frozenset(
@@ -177,7 +180,7 @@ def _collect(path: str) -> _Collector:
         raise InputError(f"{path}: no GTF/GFF3 features found")
     chroms: dict[str, str] = {}
     for order, (fields, (start, end), attributes) in enumerate(lines):
-        chrom, _, feature_type, _, _, _, strand, _, _ = fields[:9]
+        chrom, feature_type, strand = fields[0], fields[2], fields[6]
         if chrom not in collector.chrom_rank:
             collector.chrom_rank[chrom] = len(collector.chrom_rank)
             chroms[chrom] = chrom
@@ -265,7 +268,7 @@ def _data_lines(path: str) -> Iterator[tuple[int, str, list[str], tuple[int, int
         raise InputError(f"{where}: cannot read GTF/GFF3: {_reason(error)}") from None
 
 
-def _open(path: str):
+def _open(path: str) -> BinaryIO:
     with open(path, "rb") as probe:
         magic = probe.read(2)
     return gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb")
@@ -302,7 +305,7 @@ def _first(attributes: dict[str, list[str]], keys: tuple[str, ...]) -> str | Non
 
 
 def _kept(attributes: dict[str, list[str]]) -> dict[str, list[str]]:
-    return {k: list(v) for k, v in attributes.items() if k in _KEPT_ATTRIBUTES}
+    return {key: values for key, values in attributes.items() if key in _KEPT_ATTRIBUTES}
 
 
 def _gtf_gene_key(chrom: str, attributes: dict[str, list[str]]) -> _Key | None:
@@ -431,11 +434,16 @@ def _gene_of(
 
 
 def _gene_name(gene_key: _Key, gene: _Feature | None, transcript: _Feature) -> str:
-    """The gene's name, else its ID (SpliceAI's SYMBOL)."""
+    """The gene's name, else its gene_id, else its ID (SpliceAI's SYMBOL)."""
     name = None
     if gene is not None and not _is_transcript_type(gene.type):
         name = _first(gene.attributes, GENE_NAME_KEYS)
-    return name or _first(transcript.attributes, TRANSCRIPT_GENE_NAME_KEYS) or gene_key[2]
+    return (
+        name
+        or _first(transcript.attributes, TRANSCRIPT_GENE_NAME_KEYS)
+        or _first((gene or transcript).attributes, ("gene_id",))
+        or gene_key[2]
+    )
 
 
 def _biotype_matches(biotype: str, transcript: _Feature, gene: _Feature | None) -> bool:

@@ -69,8 +69,6 @@ class AtomicVariantWriter:
         self._text = output_type in ("v", "z")
         self._header = header
         self._header_records = len(header.records)
-        self._written = False
-        self._translate = False
         try:
             if output_type == "v":
                 self._handle = sys.stdout.buffer if target == STDOUT else open(target, "wb")
@@ -90,40 +88,27 @@ class AtomicVariantWriter:
             raise InputError(f"{path}: cannot write output: {error}") from None
 
     def write(self, record) -> None:
-        """Write one record (its header must be the one given at construction, possibly grown).
+        """Write one record (its header must be the one given at construction).
 
         Text output is the record exactly as htslib formats it, so a record
-        passes through unchanged even when it uses contigs or tags that its
+        passes through unchanged even when it uses a contig or tag that its
         header does not declare (htslib declares those on the fly while
-        reading).  BCF output needs every one declared before the first record.
+        reading).  BCF cannot hold such a record.
         """
         if self._text:
             self._handle.write(str(record).encode())
             return
         if len(record.header.records) != self._header_records:
-            self._declare_new_header_records(record)
-        if self._translate:
-            record.translate(self._handle.header)
-        self._handle.write(record)
-        self._written = True
-
-    def _declare_new_header_records(self, record) -> None:
-        source = record.header
-        target = self._handle.header
-        known = {_header_key(r) for r in target.records}
-        new = [r for r in source.records if _header_key(r) not in known]
-        self._header_records = len(source.records)
-        if not new:
-            return
-        if self._written:
-            names = ", ".join(f"{r.key} {r.get('ID')}" for r in new)
+            added = list(record.header.records)[self._header_records :]
+            names = ", ".join(f"{r.key} {r.get('ID') or ''}".strip() for r in added)
             raise InputError(
-                f"{self.path}: cannot write BCF: {names} at {record.chrom}:{record.pos} is not declared "
-                "in the input header (declare it, or write VCF)"
+                f"{self.path}: cannot write BCF: the input uses {names} at {record.chrom}:{record.pos} "
+                "without declaring it in its header (add the header line, or write VCF)"
             )
-        for header_record in new:
-            target.add_record(header_record)
-        self._translate = True
+        try:
+            self._handle.write(record)
+        except OSError as error:
+            raise InputError(f"{self.path}: cannot write record at {record.chrom}:{record.pos}: {error}") from None
 
     def close(self) -> None:
         """Finish the file and move it into place."""
@@ -154,11 +139,6 @@ class AtomicVariantWriter:
             except FileNotFoundError:
                 pass
             self._tmp = None
-
-
-def _header_key(record) -> tuple:
-    identifier = record.get("ID") if record.type != "GENERIC" else None
-    return (record.type, record.key, identifier) if identifier else (record.type, str(record))
 
 
 def write_index(path: str, output_type: str) -> str:

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Install everything the test suite needs on a fresh Debian machine with
+# Python 3.11, then run it.  Safe to run again (reuses .venv).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# bcftools/tabix/bgzip: the round-trip tests read our output with them.
+if ! command -v bcftools >/dev/null || ! command -v tabix >/dev/null || ! command -v bgzip >/dev/null; then
+    if [ "$(id -u)" = 0 ]; then
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get install -y -q bcftools tabix >/dev/null 2>&1 \
+            || { apt-get update -q >/dev/null && apt-get install -y -q bcftools tabix >/dev/null; }
+    else
+        echo "scripts/test.sh: please install bcftools and tabix (apt-get install bcftools tabix)" >&2
+        exit 1
+    fi
+fi
+
+python3 -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+# torch is pinned to the CPU build; an unpinned torch pulls a multi-GB CUDA build.
+.venv/bin/python -m pip install -q "torch==2.13.0" -e ".[test]"
+exec .venv/bin/python -m pytest "$@"
