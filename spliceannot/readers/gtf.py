@@ -27,9 +27,11 @@ import gzip
 import itertools
 import logging
 import os
+import sys
 import zlib
+from array import array
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
@@ -77,7 +79,6 @@ SKIP_TRANS_SPLICED = "exons off their transcript's chromosome or strand"
 SKIP_UNSTRANDED = "transcripts without a strand"
 
 _Key = tuple[str, str, str]  # (kind, scope, identifier); the identifier is the file's ID
-_Part = tuple[str, str, int, int]  # chrom, strand, 0-based start, half-open end
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,7 @@ class _Feature:
     chrom: str
     strand: str
     order: int
-    attributes: dict[str, list[str]]
+    attributes: dict[str, tuple[str, ...]]
     parent: _Key | None
 
 
@@ -122,8 +123,10 @@ class _Collector:
 
     features: dict[_Key, _Feature] = field(default_factory=dict)
     implied: dict[_Key, _Feature] = field(default_factory=dict)
-    exons: dict[_Key, list[_Part]] = field(default_factory=dict)
-    cds: dict[_Key, list[_Part]] = field(default_factory=dict)
+    # transcript -> flat (locus, 0-based start, half-open end) triples
+    exons: dict[_Key, array] = field(default_factory=dict)
+    cds: dict[_Key, array] = field(default_factory=dict)
+    loci: dict[tuple[str, str], int] = field(default_factory=dict)  # (chrom, strand) -> locus
     chrom_rank: dict[str, int] = field(default_factory=dict)
     skipped: Counter = field(default_factory=Counter)
 
@@ -193,8 +196,12 @@ def _collect(path: str) -> _Collector:
             if not parents and feature_type == "exon":
                 collector.skipped[SKIP_NO_TRANSCRIPT] += 1
             table = collector.exons if feature_type == "exon" else collector.cds
+            locus = collector.loci.setdefault((chrom, strand), len(collector.loci))
             for key in parents:
-                table.setdefault(key, []).append((chrom, strand, start, end))
+                parts = table.get(key)
+                if parts is None:
+                    parts = table[key] = array("q")
+                parts.extend((locus, start, end))
                 if key not in collector.implied and key not in collector.features:
                     gene_key = _gtf_gene_key(chrom, attributes) if fmt == "gtf" else None
                     collector.implied[key] = _Feature(
@@ -291,12 +298,12 @@ def _coordinates(path: str, number: int, start: str, end: str) -> tuple[int, int
     return first - 1, last
 
 
-def _values(attributes: dict[str, list[str]], key: str) -> list[str]:
+def _values(attributes: Mapping[str, Sequence[str]], key: str) -> list[str]:
     """Non-empty values of ``key``, comma-separated lists split."""
     return [v for value in attributes.get(key, ()) for v in value.split(",") if v]
 
 
-def _first(attributes: dict[str, list[str]], keys: tuple[str, ...]) -> str | None:
+def _first(attributes: Mapping[str, Sequence[str]], keys: tuple[str, ...]) -> str | None:
     for key in keys:
         for value in attributes.get(key, ()):
             if value:
@@ -304,8 +311,13 @@ def _first(attributes: dict[str, list[str]], keys: tuple[str, ...]) -> str | Non
     return None
 
 
-def _kept(attributes: dict[str, list[str]]) -> dict[str, list[str]]:
-    return {key: values for key, values in attributes.items() if key in _KEPT_ATTRIBUTES}
+def _kept(attributes: dict[str, list[str]]) -> dict[str, tuple[str, ...]]:
+    # interned: the same names, biotypes and tags recur on many lines
+    return {
+        sys.intern(key): tuple(sys.intern(value) for value in values)
+        for key, values in attributes.items()
+        if key in _KEPT_ATTRIBUTES
+    }
 
 
 def _gtf_gene_key(chrom: str, attributes: dict[str, list[str]]) -> _Key | None:
@@ -352,7 +364,7 @@ def _build(collector: _Collector, *, transcripts: str, biotype: str | None) -> G
         if transcript.strand not in ("+", "-"):
             skipped[SKIP_UNSTRANDED] += 1
             continue
-        exons = _parts_on(transcript, parts, skipped)
+        exons = _parts_on(transcript, parts, collector.loci, skipped)
         if not exons:
             skipped[SKIP_NO_EXONS] += 1
             continue
@@ -368,7 +380,7 @@ def _build(collector: _Collector, *, transcripts: str, biotype: str | None) -> G
             exon_starts=tuple(start for start, _ in exons),
             exon_ends=tuple(end for _, end in exons),
         )
-        cds = _parts_on(transcript, collector.cds.get(key, ()), None)
+        cds = _parts_on(transcript, collector.cds.get(key, ()), collector.loci, None)
         preference = (
             _tag_rank(transcript),
             sum(end - start for start, end in cds),
@@ -401,17 +413,21 @@ def _build(collector: _Collector, *, transcripts: str, biotype: str | None) -> G
 
 
 def _parts_on(
-    transcript: _Feature, parts: Iterable[_Part], skipped: Counter | None
+    transcript: _Feature,
+    parts: Sequence[int],
+    loci: dict[tuple[str, str], int],
+    skipped: Counter | None,
 ) -> list[tuple[int, int]]:
     """Distinct sorted ``(start, end)`` of the parts on the transcript's chromosome and strand.
 
-    Parts elsewhere (trans-splicing) are left out and, if ``skipped`` is
-    given, counted there.
+    ``parts`` holds flat ``(locus, start, end)`` triples.  Parts elsewhere
+    (trans-splicing) are left out and, if ``skipped`` is given, counted there.
     """
+    home = loci.get((transcript.chrom, transcript.strand))
     kept = set()
-    for chrom, strand, start, end in parts:
-        if chrom == transcript.chrom and strand == transcript.strand:
-            kept.add((start, end))
+    for i in range(0, len(parts), 3):
+        if parts[i] == home:
+            kept.add((parts[i + 1], parts[i + 2]))
         elif skipped is not None:
             skipped[SKIP_TRANS_SPLICED] += 1
     return sorted(kept)

@@ -15,7 +15,7 @@ from pathlib import Path
 from spliceannot.errors import InputError
 
 STDOUT = "-"
-OUTPUT_TYPES = {"v": "w", "z": "wz", "b": "wb", "u": "wbu"}
+OUTPUT_TYPES = {"v": "w", "z": "wz", "b": "wb", "u": "wb0"}  # pysam refuses "wbu"; "wb0" = BCF, BGZF level 0
 
 
 def output_type_for(path: str, requested: str | None) -> str:
@@ -33,7 +33,10 @@ def output_type_for(path: str, requested: str | None) -> str:
 
 
 class AtomicVariantWriter:
-    """A pysam VariantFile that appears at ``path`` only when closed successfully.
+    """A VCF/BCF output that appears at ``path`` only when closed successfully.
+
+    VCF text (plain or bgzipped) is written record by record as htslib
+    formats it; BCF goes through pysam.
 
     Parameters
     ----------
@@ -44,7 +47,7 @@ class AtomicVariantWriter:
     output_type
         ``v`` VCF, ``z`` bgzipped VCF, ``b`` BCF, ``u`` uncompressed BCF.
     threads
-        Extra compression threads.
+        Extra compression threads (BCF).
     """
 
     def __init__(self, path: str, header, *, output_type: str = "v", threads: int = 0) -> None:
@@ -67,7 +70,6 @@ class AtomicVariantWriter:
             os.close(fd)
             target = self._tmp
         self._text = output_type in ("v", "z")
-        self._header = header
         self._header_records = len(header.records)
         try:
             if output_type == "v":
@@ -95,10 +97,7 @@ class AtomicVariantWriter:
         header does not declare (htslib declares those on the fly while
         reading).  BCF cannot hold such a record.
         """
-        if self._text:
-            self._handle.write(str(record).encode())
-            return
-        if len(record.header.records) != self._header_records:
+        if not self._text and len(record.header.records) != self._header_records:
             added = list(record.header.records)[self._header_records :]
             names = ", ".join(f"{r.key} {r.get('ID') or ''}".strip() for r in added)
             raise InputError(
@@ -106,7 +105,7 @@ class AtomicVariantWriter:
                 "without declaring it in its header (add the header line, or write VCF)"
             )
         try:
-            self._handle.write(record)
+            self._handle.write(str(record).encode() if self._text else record)
         except OSError as error:
             raise InputError(f"{self.path}: cannot write record at {record.chrom}:{record.pos}: {error}") from None
 
