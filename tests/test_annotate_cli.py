@@ -605,13 +605,7 @@ BAD_INPUTS = [
     "unknown annotation",
     "malformed line",
     "pt file holding a list",
-    pytest.param(
-        "pt state_dict of another network",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="engine/weights.py: from_openspliceai's error does not name the .pt file",
-        ),
-    ),
+    "pt state_dict of another network",
     "missing model",
     "model directory without weights",
     "regions without an index",

@@ -5,12 +5,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import click
 
+from spliceannot.commands._common import fail, handle_signals
 from spliceannot.errors import InputError
 from spliceannot.readers.annotation import Transcript, write_table
 from spliceannot.readers.gtf import TRANSCRIPT_CHOICES, read_gene_models
@@ -51,20 +53,25 @@ def gene_table(annotation: str, output: str, transcripts: str, biotype: str) -> 
     annotate -A` (and to SpliceAI's `-A`), which then skips parsing the
     GTF/GFF3.
     """
-    with _log_to_stderr():
-        try:
+    try:
+        with handle_signals(), _log_to_stderr():
             models = read_gene_models(
                 annotation,
                 transcripts=transcripts,
                 biotype=None if biotype == "all" else biotype,
             )
             if output == "-":
-                write_table(models.transcripts, sys.stdout)
+                # `| head` ends us quietly, like bcftools
+                previous = signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+                try:
+                    write_table(models.transcripts, sys.stdout)
+                    sys.stdout.flush()
+                finally:
+                    signal.signal(signal.SIGPIPE, previous)
             else:
                 _write_atomically(Path(output), models.transcripts)
-        except InputError as error:
-            click.echo(f"{PROG}: error: {error}", err=True)
-            raise SystemExit(2) from None
+    except InputError as error:
+        fail("gene-table", str(error))
     click.echo(
         f"{PROG}: wrote {len(models.transcripts)} rows ({transcripts} transcripts; "
         f"{models.genes} genes with {models.candidates} transcripts) "

@@ -379,9 +379,14 @@ def _members_from_file(path: Path) -> tuple[list[SpliceAI], float, list[dict]]:
     if suffix == ".h5":
         return [from_keras_h5(path)], 1.0, [{"source": str(path), "kind": "keras-h5"}]
     if suffix in (".pt", ".pth"):
-        return [from_openspliceai(read_torch_state_dict(path))], 1.0, [
-            {"source": str(path), "kind": "openspliceai-state-dict"}
-        ]
+        try:
+            member = from_openspliceai(read_torch_state_dict(path))
+        except (ModelError, KeyError) as error:
+            message = str(error)
+            if not message.startswith(str(path)):
+                message = f"{path}: {message}"
+            raise ModelError(message) from None
+        return [member], 1.0, [{"source": str(path), "kind": "openspliceai-state-dict"}]
     if suffix == ".safetensors":
         return read_checkpoint(path)
     raise ModelError(f"{path}: unknown weight file type (expected {', '.join(WEIGHT_SUFFIXES)})")
