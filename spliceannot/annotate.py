@@ -170,8 +170,21 @@ class VariantScorer:
         """Outcomes for ``records``, in order; the jobs of all records are computed together."""
         jobs: list[_Job] = []
         outcomes = [self._plan(i, r, jobs) for i, r in enumerate(records)]
-        computed = [job for job in jobs if job.variant is not None]
-        tracks = iter(self.tracks([job.variant for job in computed]) if computed else [])
+        # Jobs whose windows are identical (same variant and strand, transcripts
+        # that mask the window the same way) are computed once.
+        unique: dict[tuple, int] = {}
+        variants: list[VariantJob] = []
+        slots = []
+        for job in jobs:
+            if job.variant is None:
+                continue
+            key = self._window_key(job.variant)
+            if key not in unique:
+                unique[key] = len(variants)
+                variants.append(job.variant)
+            slots.append(unique[key])
+        computed = self.tracks(variants) if variants else []
+        tracks = iter(computed[slot] for slot in slots)
         best: dict[tuple[int, str], tuple] = {}
         for job in jobs:
             outcome = outcomes[job.record]
@@ -193,6 +206,18 @@ class VariantScorer:
             if outcome.reason is None:
                 outcome.per_allele = [best.get((index, alt)) for alt in record.alts]
         return outcomes
+
+    def _window_key(self, variant: VariantJob) -> tuple:
+        start, end = self.geometry.start(variant.pos), self.geometry.end(variant.pos)
+        return (
+            variant.contig,
+            variant.pos,
+            variant.ref,
+            variant.alt,
+            variant.strand,
+            max(variant.tx_start, start),
+            min(variant.tx_end, end),
+        )
 
     def _keep_best(self, best: dict, job: _Job, scores: DeltaScores) -> None:
         rounded = tuple(float(format_score(v, self.precision)) for v in scores.scores)

@@ -147,6 +147,27 @@ def test_gene_name_prefers_any_name_over_gene_id(tmp_path):
     assert [row.name for row in read_gtf_transcripts(path)] == ["FROMTX", "G2"]
 
 
+def test_duplicate_ids_do_not_crash(tmp_path):
+    gtf = tmp_path / "par.gtf"  # GRCh37 GENCODE repeats PAR IDs on chrX and chrY
+    ids = 'gene_id "G"; transcript_id "T"; gene_name "PAR1";'
+    gtf.write_text(
+        "".join(
+            f"{chrom}\tt\t{kind}\t{start}\t{start + 99}\t.\t+\t.\t{ids}\n"
+            for chrom, start in (("chrX", 1000), ("chrY", 5000))
+            for kind in ("transcript", "exon", "exon")
+        )
+    )
+    rows = read_gtf_transcripts(gtf, transcripts="all")
+    assert [(row.chrom, row.tx_start, row.exon_starts) for row in rows] == [
+        ("chrX", 999, (999,)),
+        ("chrY", 4999, (4999,)),
+    ]
+    gff3 = tmp_path / "twice.gff3"
+    mrna = "chrA\tt\tmRNA\t1\t100\t.\t-\t.\tID=t1;Name=X;gene=X\n"
+    gff3.write_text(mrna + mrna + "chrA\tt\texon\t1\t100\t.\t-\t.\tParent=t1\n")
+    assert [row.name for row in read_gtf_transcripts(gff3, transcripts="all")] == ["X"]
+
+
 # --- GFF3 ------------------------------------------------------------------------------
 
 

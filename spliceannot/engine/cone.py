@@ -32,7 +32,8 @@ import torch
 from torch.nn import functional as F
 
 from spliceannot.engine.architecture import UNITS_PER_GROUP
-from spliceannot.engine.model import Ensemble, SpliceAI
+from spliceannot.engine.fused import FusedSpliceAI
+from spliceannot.engine.model import Ensemble
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ class _Span:
         return _Span(self.lo - by, self.hi + by)
 
 
-def _cumulative_radii(model: SpliceAI) -> list[int]:
+def _cumulative_radii(model: FusedSpliceAI) -> list[int]:
     radii = [0]
     for unit in model.units:
         radii.append(radii[-1] + unit.radius)
@@ -116,6 +117,7 @@ class ConeRunner:
 
     def __init__(self, ensemble: Ensemble, device: torch.device, batch_size: int = 32) -> None:
         self.ensemble = ensemble
+        self.members = [FusedSpliceAI(member).to(device) for member in ensemble.members]
         self.device = device
         self.batch_size = max(1, batch_size)
         self.flank = ensemble.flank
@@ -150,7 +152,7 @@ class ConeRunner:
                 torch.from_numpy(np.ascontiguousarray(t, dtype=np.float32)).to(self.device).T.unsqueeze(0)
                 for t in tiles
             ]
-            for member in self.ensemble.members:
+            for member in self.members:
                 activations, tile_probs = self._reference_pass(member, tile_tensors)
                 for index, request in enumerate(requests):
                     begin = request.start - self.flank // 2
@@ -174,7 +176,7 @@ class ConeRunner:
         return F.softmax(logits.float(), dim=1)
 
     def _reference_pass(
-        self, member: SpliceAI, tiles: Sequence[torch.Tensor]
+        self, member: FusedSpliceAI, tiles: Sequence[torch.Tensor]
     ) -> tuple[list[list[torch.Tensor]], list[torch.Tensor]]:
         """Every layer's activations ``(32, length)`` and the probabilities ``(3, L - flank)`` of each tile."""
         activations = []
@@ -194,7 +196,7 @@ class ConeRunner:
         return activations, probabilities
 
     def _alternate_pass(
-        self, member: SpliceAI, activations: list[list[torch.Tensor]], batch: Sequence[Substitution]
+        self, member: FusedSpliceAI, activations: list[list[torch.Tensor]], batch: Sequence[Substitution]
     ) -> torch.Tensor:
         """Probabilities ``(batch, 3, output_length)`` of substitutions sharing one geometry."""
         radii = _cumulative_radii(member)
