@@ -249,12 +249,13 @@ def chunked(items: Iterable, size: int) -> Iterable[list]:
 
 def annotate_records(
     records: Iterable,
-    scorer: VariantScorer,
+    scorer: VariantScorer | None,
     write: Callable[[object], None],
     *,
     chunk_size: int = 64,
     per_allele_fields: bool = False,
     progress: Callable[[int], None] | None = None,
+    pool=None,
 ) -> Summary:
     """Score pysam records in chunks and write each, in input order.
 
@@ -264,17 +265,24 @@ def annotate_records(
         pysam VariantRecords (their header must define the SpliceAI INFO
         field, and the per-allele fields when asked for).
     scorer
-        The scorer.
+        The scorer (unused when ``pool`` is given).
     write
         Called with each record, annotated or not, in input order.
     chunk_size
         Records scored together (memory is bounded by this, not the input).
+    pool
+        A :class:`~spliceannot.parallel.ScoringPool` to score chunks in
+        worker processes instead.
     """
     summary = Summary()
     started = time.perf_counter()
-    for chunk in chunked(records, chunk_size):
+    chunks = chunked(records, chunk_size)
+    if pool is not None:
+        scored = pool.map_ordered(chunks)
+    else:
+        scored = ((chunk, scorer.score([record_view(r) for r in chunk])) for chunk in chunks)
+    for chunk, outcomes in scored:
         summary.read += len(chunk)
-        outcomes = scorer.score([record_view(r) for r in chunk])
         for record, outcome in zip(chunk, outcomes):
             if outcome.reason is not None:
                 summary.passed[outcome.reason] += 1

@@ -41,6 +41,21 @@ class AnnotateSettings:
     batch_size: int = 32
     chunk_size: int = 256
     threads: int = 0
+    workers: int = 1
+    threads_per_worker: int = 1
+
+
+def build_scorer_checks(settings: AnnotateSettings) -> None:
+    """Fail early, in the parent, on inputs every worker would reject."""
+    from spliceannot.engine.weights import load_model
+    from spliceannot.readers.annotation import load_annotation
+    from spliceannot.readers.fasta import Reference
+
+    if not 0 <= settings.distance <= MAX_DISTANCE:
+        raise InputError(f"-D must be between 0 and {MAX_DISTANCE}, got {settings.distance}")
+    Reference(settings.reference).close()
+    load_annotation(settings.annotation, transcripts=settings.transcripts)
+    load_model(settings.model)
 
 
 def build_scorer(settings: AnnotateSettings) -> VariantScorer:
@@ -95,8 +110,14 @@ def annotate_vcf(
         raise InputError("--write-index needs an output file of type z (bgzipped VCF) or b (BCF)")
     source = open_variants(input_path, threads=settings.threads)
     writer = None
+    pool = None
     try:
-        if scorer is None:
+        if settings.workers > 1:
+            from spliceannot.parallel import ScoringPool
+
+            build_scorer_checks(settings)
+            pool = ScoringPool(settings, settings.workers, settings.threads_per_worker)
+        elif scorer is None:
             scorer = build_scorer(settings)
         header = source.header  # records refer to it: extend it in place
         header.add_line(INFO_HEADER)
@@ -114,6 +135,7 @@ def annotate_vcf(
             chunk_size=settings.chunk_size,
             per_allele_fields=settings.per_allele_fields,
             progress=progress,
+            pool=pool,
         )
         writer.close()
         writer = None
@@ -122,6 +144,8 @@ def annotate_vcf(
             writer.abort()
         raise
     finally:
+        if pool is not None:
+            pool.close()
         source.close()
     if index:
         write_index(output_path, kind)

@@ -46,6 +46,10 @@ from spliceannot.commands._common import fail, handle_signals, progress_bar
                    "window: every window through the model, as SpliceAI does.")
 @click.option("--chunk-size", default=256, show_default=True, type=click.IntRange(1, 100000),
               help="Records scored together (memory grows with this, not with the input).")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 256),
+              help="Scoring processes (each loads the model; CPU threads per process: --threads-per-worker).")
+@click.option("--threads-per-worker", default=1, show_default=True, type=click.IntRange(1, 256),
+              help="CPU threads of each scoring process when --workers > 1.")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
 @click.option("--batch-size", default=32, show_default=True, type=click.IntRange(1, 4096),
               help="Windows per forward pass.")
@@ -53,7 +57,7 @@ from spliceannot.commands._common import fail, handle_signals, progress_bar
               help="Progress bar on stderr (default: when stderr is a terminal).")
 def annotate(input_path, output_path, reference, annotation, distance, mask, model, output_type,
              threads, regions, write_index, precision, per_allele_fields, transcripts, iupac,
-             compute, chunk_size, device, batch_size, progress) -> None:
+             compute, chunk_size, workers, threads_per_worker, device, batch_size, progress) -> None:
     """Annotate the variants of a VCF/BCF with SpliceAI delta scores.
 
     A drop-in for `spliceai`: the same flags, the same INFO field and, by
@@ -76,6 +80,8 @@ def annotate(input_path, output_path, reference, annotation, distance, mask, mod
         transcripts=transcripts,
         encoding="spliceai" if iupac == "spliceai" else "zeros",
         compute=compute,
+        workers=workers,
+        threads_per_worker=threads_per_worker,
         chunk_size=chunk_size,
         device=device,
         batch_size=batch_size,
