@@ -113,13 +113,19 @@ class ConeRunner:
         Where to compute.
     batch_size
         Substitutions recomputed together.
+    max_positions
+        Tiles whose activations are held at once, in total nucleotides (each
+        costs ``(units + 1) * 32 * 4`` bytes per nucleotide).
     """
 
-    def __init__(self, ensemble: Ensemble, device: torch.device, batch_size: int = 32) -> None:
+    def __init__(
+        self, ensemble: Ensemble, device: torch.device, batch_size: int = 32, max_positions: int = 65_536
+    ) -> None:
         self.ensemble = ensemble
         self.members = [FusedSpliceAI(member).to(device) for member in ensemble.members]
         self.device = device
         self.batch_size = max(1, batch_size)
+        self.max_positions = max_positions
         self.flank = ensemble.flank
 
     def run(
@@ -143,32 +149,51 @@ class ConeRunner:
         """
         ref_sum: list[torch.Tensor | None] = [None] * len(requests)
         alt_sum: list[torch.Tensor | None] = [None] * len(substitutions)
-        groups: dict[tuple, list[int]] = defaultdict(list)
+        requests_of: dict[int, list[int]] = defaultdict(list)
+        for index, request in enumerate(requests):
+            requests_of[request.tile].append(index)
+        substitutions_of: dict[int, list[int]] = defaultdict(list)
         for index, sub in enumerate(substitutions):
-            key = (sub.ref_len, len(sub.alt), sub.output_start - sub.start, sub.output_length)
-            groups[key].append(index)
+            substitutions_of[sub.tile].append(index)
         with torch.inference_mode():
-            tile_tensors = [
-                torch.from_numpy(np.ascontiguousarray(t, dtype=np.float32)).to(self.device).T.unsqueeze(0)
-                for t in tiles
-            ]
             for member in self.members:
-                activations, tile_probs = self._reference_pass(member, tile_tensors)
-                for index, request in enumerate(requests):
-                    begin = request.start - self.flank // 2
-                    track = tile_probs[request.tile][:, begin : begin + request.length]
-                    ref_sum[index] = track if ref_sum[index] is None else ref_sum[index] + track
-                for members in groups.values():
-                    for first in range(0, len(members), self.batch_size):
-                        batch = members[first : first + self.batch_size]
-                        probs = self._alternate_pass(member, activations, [substitutions[i] for i in batch])
-                        for row, index in enumerate(batch):
-                            alt_sum[index] = probs[row] if alt_sum[index] is None else alt_sum[index] + probs[row]
-                del activations, tile_probs
+                for tile_group in self._tile_groups(tiles):
+                    activations, tile_probs = self._reference_pass(member, {i: tiles[i] for i in tile_group})
+                    for tile in tile_group:
+                        for index in requests_of[tile]:
+                            request = requests[index]
+                            begin = request.start - self.flank // 2
+                            track = tile_probs[tile][:, begin : begin + request.length]
+                            ref_sum[index] = track if ref_sum[index] is None else ref_sum[index] + track
+                    geometries: dict[tuple, list[int]] = defaultdict(list)
+                    for tile in tile_group:
+                        for index in substitutions_of[tile]:
+                            sub = substitutions[index]
+                            geometries[(sub.ref_len, len(sub.alt), sub.output_start - sub.start, sub.output_length)].append(index)
+                    for indices in geometries.values():
+                        for first in range(0, len(indices), self.batch_size):
+                            batch = indices[first : first + self.batch_size]
+                            probs = self._alternate_pass(member, activations, [substitutions[i] for i in batch])
+                            for row, index in enumerate(batch):
+                                alt_sum[index] = probs[row] if alt_sum[index] is None else alt_sum[index] + probs[row]
+                    del activations, tile_probs
         count = len(self.ensemble.members)
         refs = [(t / count).T.float().cpu().numpy() for t in ref_sum]  # type: ignore[union-attr]
         alts = [(t / count).T.float().cpu().numpy() for t in alt_sum]  # type: ignore[union-attr]
         return refs, alts
+
+    def _tile_groups(self, tiles: Sequence[np.ndarray]) -> list[list[int]]:
+        """Consecutive tiles whose activations together stay within ``max_positions``."""
+        groups: list[list[int]] = []
+        total = 0
+        for index, tile in enumerate(tiles):
+            if groups and total + len(tile) <= self.max_positions:
+                groups[-1].append(index)
+                total += len(tile)
+            else:
+                groups.append([index])
+                total = len(tile)
+        return groups
 
     def _probabilities(self, logits: torch.Tensor) -> torch.Tensor:
         if self.ensemble.temperature != 1.0:
@@ -176,13 +201,13 @@ class ConeRunner:
         return F.softmax(logits.float(), dim=1)
 
     def _reference_pass(
-        self, member: FusedSpliceAI, tiles: Sequence[torch.Tensor]
-    ) -> tuple[list[list[torch.Tensor]], list[torch.Tensor]]:
+        self, member: FusedSpliceAI, tiles: dict[int, np.ndarray]
+    ) -> tuple[dict[int, list[torch.Tensor]], dict[int, torch.Tensor]]:
         """Every layer's activations ``(32, length)`` and the probabilities ``(3, L - flank)`` of each tile."""
-        activations = []
-        probabilities = []
-        for tile in tiles:
-            x = member.stem(tile)
+        activations = {}
+        probabilities = {}
+        for tile_id, tile in tiles.items():
+            x = member.stem(torch.from_numpy(np.ascontiguousarray(tile, dtype=np.float32)).to(self.device).T[None])
             layers = [x[0]]
             skip = member.stem_skip(x)
             for index, unit in enumerate(member.units):
@@ -191,12 +216,12 @@ class ConeRunner:
                 if _is_skip_layer(index + 1):
                     trim = (skip.shape[-1] - x.shape[-1]) // 2
                     skip = skip[..., trim : trim + x.shape[-1]] + member.group_skips[index // UNITS_PER_GROUP](x)
-            activations.append(layers)
-            probabilities.append(self._probabilities(member.head(skip))[0])
+            activations[tile_id] = layers
+            probabilities[tile_id] = self._probabilities(member.head(skip))[0]
         return activations, probabilities
 
     def _alternate_pass(
-        self, member: FusedSpliceAI, activations: list[list[torch.Tensor]], batch: Sequence[Substitution]
+        self, member: FusedSpliceAI, activations: dict[int, list[torch.Tensor]], batch: Sequence[Substitution]
     ) -> torch.Tensor:
         """Probabilities ``(batch, 3, output_length)`` of substitutions sharing one geometry."""
         radii = _cumulative_radii(member)
@@ -244,7 +269,7 @@ class ConeRunner:
 
     def _gather(
         self,
-        activations: list[list[torch.Tensor]],
+        activations: dict[int, list[torch.Tensor]],
         layer: int,
         batch: Sequence[Substitution],
         region: _Span,
