@@ -1,8 +1,8 @@
 """Scoring in several worker processes, results in input order.
 
-Each worker loads the genome, annotation and model once and scores whole
-chunks of records; the parent reads and writes the VCF.  At most two chunks
-per worker are in flight, so memory stays bounded however long the input.
+Each worker loads the genome, annotation and model once and scores pieces
+of chunks of records; the parent reads and writes the VCF.  At most two chunks
+are in flight, so memory stays bounded however long the input.
 Workers are started with ``spawn`` (torch's thread pools do not survive
 ``fork``).
 """
@@ -15,19 +15,25 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 
 _SCORER = None
+_SETTINGS = None
 
 
 def _start_worker(settings, threads: int) -> None:
     import torch
 
-    from spliceannot.pipeline import build_scorer
-
-    global _SCORER
+    global _SETTINGS
     torch.set_num_threads(threads)
-    _SCORER = build_scorer(settings)
+    _SETTINGS = settings
 
 
 def _score(views):
+    # Loaded on first use, so that a bad input is reported as an exception
+    # of the first chunk (re-raised in the parent) rather than a broken pool.
+    global _SCORER
+    if _SCORER is None:
+        from spliceannot.pipeline import build_scorer
+
+        _SCORER = build_scorer(_SETTINGS)
     return _SCORER.score(views)
 
 
@@ -54,23 +60,37 @@ class ScoringPool:
         )
 
     def map_ordered(self, chunks: Iterable[list]) -> Iterator[tuple[list, list]]:
-        """``(chunk, outcomes)`` for each chunk of pysam records, in input order."""
+        """``(chunk, outcomes)`` for each chunk of pysam records, in input order.
+
+        Each chunk is cut into one contiguous piece per worker, so that all
+        workers are busy even on a short input and each piece keeps nearby
+        variants together (they share reference tiles).
+        """
         from spliceannot.annotate import record_view
 
         pending: deque = deque()
         try:
             for chunk in chunks:
                 views = [record_view(r) for r in chunk]
-                pending.append((chunk, self._executor.submit(_score, views)))
-                if len(pending) >= 2 * self.workers:
-                    chunk, future = pending.popleft()
-                    yield chunk, future.result()
+                step = -(-len(views) // self.workers)
+                futures = [self._executor.submit(_score, views[i : i + step]) for i in range(0, len(views), step)]
+                pending.append((chunk, futures))
+                if len(pending) >= 2:
+                    yield self._collect(pending.popleft())
             while pending:
-                chunk, future = pending.popleft()
-                yield chunk, future.result()
+                yield self._collect(pending.popleft())
         finally:
-            for _, future in pending:
-                future.cancel()
+            for _, futures in pending:
+                for future in futures:
+                    future.cancel()
+
+    @staticmethod
+    def _collect(item: tuple[list, list]) -> tuple[list, list]:
+        chunk, futures = item
+        outcomes = []
+        for future in futures:
+            outcomes.extend(future.result())
+        return chunk, outcomes
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)

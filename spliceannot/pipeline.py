@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from spliceannot import __version__
 from spliceannot.annotate import (
@@ -41,21 +43,42 @@ class AnnotateSettings:
     batch_size: int = 32
     chunk_size: int = 256
     threads: int = 0
-    workers: int = 1
+    workers: int = 0  # 0 = auto
     threads_per_worker: int = 1
 
 
-def build_scorer_checks(settings: AnnotateSettings) -> None:
-    """Fail early, in the parent, on inputs every worker would reject."""
-    from spliceannot.engine.weights import load_model
-    from spliceannot.readers.annotation import load_annotation
+def check_inputs(settings: AnnotateSettings) -> None:
+    """Cheap checks, in the parent, of inputs that worker processes load themselves."""
+    from spliceannot.engine.weights import spliceai_model_paths
+    from spliceannot.errors import ModelError
+    from spliceannot.readers.annotation import BUILTIN_TABLES, builtin_table_path
     from spliceannot.readers.fasta import Reference
 
     if not 0 <= settings.distance <= MAX_DISTANCE:
         raise InputError(f"-D must be between 0 and {MAX_DISTANCE}, got {settings.distance}")
     Reference(settings.reference).close()
-    load_annotation(settings.annotation, transcripts=settings.transcripts)
-    load_model(settings.model)
+    if settings.annotation in BUILTIN_TABLES:
+        builtin_table_path(settings.annotation)
+    elif not Path(settings.annotation).is_file():
+        raise InputError(f"{settings.annotation}: annotation not found (expected grch37, grch38, a table or a GTF/GFF3)")
+    if settings.model == "spliceai":
+        spliceai_model_paths()
+    elif not Path(settings.model).exists():
+        raise ModelError(f"{settings.model}: model not found (expected `spliceai`, a weight file or a directory)")
+
+
+def resolve_workers(settings: AnnotateSettings) -> int:
+    """``workers=0`` (auto): one process per two usable CPUs (SMT siblings share a core), at most 4; 1 on a GPU."""
+    if settings.workers > 0:
+        return settings.workers
+    if settings.device.startswith("cuda"):
+        return 1
+    if settings.device == "auto":
+        import torch
+
+        if torch.cuda.is_available():
+            return 1
+    return max(1, min(len(os.sched_getaffinity(0)) // 2, 4))
 
 
 def build_scorer(settings: AnnotateSettings) -> VariantScorer:
@@ -112,12 +135,16 @@ def annotate_vcf(
     writer = None
     pool = None
     try:
-        if settings.workers > 1:
+        workers = 1 if scorer is not None else resolve_workers(settings)
+        if workers > 1:
             from spliceannot.parallel import ScoringPool
 
-            build_scorer_checks(settings)
-            pool = ScoringPool(settings, settings.workers, settings.threads_per_worker)
+            check_inputs(settings)
+            pool = ScoringPool(settings, workers, settings.threads_per_worker)
         elif scorer is None:
+            import torch
+
+            torch.set_num_threads(settings.threads_per_worker)
             scorer = build_scorer(settings)
         header = source.header  # records refer to it: extend it in place
         header.add_line(INFO_HEADER)

@@ -229,25 +229,14 @@ def test_a_vcf_without_records_gives_a_header(base_args, tmp_path):
 # --------------------------------------------------------------------------- invariance
 
 
-def invariance_options():
-    from spliceannot.commands.annotate import annotate
-
-    names = {option for parameter in annotate.params for option in parameter.opts}
-    cases = [
-        ["--batch-size", "1"],
-        ["--batch-size", "64"],
-        ["--chunk-size", "1"],
-        ["--compute", "window"],
-        ["--threads", "2"],
-    ]
-    return [
-        pytest.param(
-            case,
-            id=" ".join(case),
-            marks=() if case[0] in names else pytest.mark.skip(reason=f"no {case[0]} option"),
-        )
-        for case in cases
-    ]
+INVARIANCE_CASES = [
+    ["--batch-size", "1"],
+    ["--batch-size", "64"],
+    ["--chunk-size", "1"],
+    ["--compute", "window"],
+    ["--threads", "2"],
+    ["--workers", "2", "--chunk-size", "5"],
+]
 
 
 @pytest.fixture(scope="module")
@@ -255,7 +244,7 @@ def subset_default(base_args, subset):
     return data_lines(annotate_ok(base_args, "-I", subset))
 
 
-@pytest.mark.parametrize("options", invariance_options())
+@pytest.mark.parametrize("options", INVARIANCE_CASES, ids=" ".join)
 def test_output_does_not_depend_on_batching_or_compute_path(
     base_args, subset, subset_default, options
 ):

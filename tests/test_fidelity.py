@@ -1,7 +1,7 @@
 """Real weights, real sequence: our INFO strings equal SpliceAI 1.3.1's.
 
 The reference outputs in tests/data/spliceai131/ were written by Illumina's
-SpliceAI 1.3.1 (TensorFlow) on examples/variants.vcf (see the README there).
+SpliceAI 1.3.1 (TensorFlow) on examples/variants.vcf less the two records SpliceAI 1.3.1 crashes on (see the README there).
 A handful of records covering both strands, SNVs, insertions, deletions,
 multi-allelic records, MNVs and pass-through records is re-scored here with
 the five Keras models read from the installed spliceai package.

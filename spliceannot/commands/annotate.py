@@ -46,10 +46,11 @@ from spliceannot.commands._common import fail, handle_signals, progress_bar
                    "window: every window through the model, as SpliceAI does.")
 @click.option("--chunk-size", default=256, show_default=True, type=click.IntRange(1, 100000),
               help="Records scored together (memory grows with this, not with the input).")
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 256),
-              help="Scoring processes (each loads the model; CPU threads per process: --threads-per-worker).")
+@click.option("--workers", default=0, show_default=True, type=click.IntRange(0, 256),
+              help="Scoring processes, each with its own copy of the model; 0 = one per two CPUs "
+                   "(at most 4), 1 on a GPU.")
 @click.option("--threads-per-worker", default=1, show_default=True, type=click.IntRange(1, 256),
-              help="CPU threads of each scoring process when --workers > 1.")
+              help="CPU threads of each scoring process (one thread per core is fastest on small machines).")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
 @click.option("--batch-size", default=32, show_default=True, type=click.IntRange(1, 4096),
               help="Windows per forward pass.")
