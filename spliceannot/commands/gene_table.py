@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import signal
 import sys
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ from spliceannot.commands._common import fail, handle_signals
 from spliceannot.errors import InputError
 from spliceannot.readers.annotation import Transcript, write_table
 from spliceannot.readers.gtf import TRANSCRIPT_CHOICES, read_gene_models
+from spliceannot.atomic import atomic_path
 
 PROG = "spliceannot gene-table"
 
@@ -82,15 +82,9 @@ def gene_table(annotation: str, output: str, transcripts: str, biotype: str) -> 
 
 def _write_atomically(path: Path, transcripts: list[Transcript]) -> None:
     """Write the table beside ``path`` and rename it into place, so ``path`` is never partial."""
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
     try:
-        try:
-            with open(partial, "w") as handle:
-                write_table(transcripts, handle)
-            os.replace(partial, path)
-        except BaseException:
-            partial.unlink(missing_ok=True)
-            raise
+        with atomic_path(path) as partial, open(partial, "w") as handle:
+            write_table(transcripts, handle)
     except OSError as error:
         reason = error.strerror or str(error)
         raise InputError(f"{path}: cannot write the table: {reason}") from None

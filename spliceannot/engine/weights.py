@@ -28,6 +28,7 @@ from spliceannot import __version__
 from spliceannot.engine.architecture import FLANKS, GROUPS, UNITS_PER_GROUP, Architecture
 from spliceannot.engine.model import Ensemble, SpliceAI
 from spliceannot.errors import ModelError
+from spliceannot.atomic import atomic_path
 
 CHECKPOINT_FORMAT = "spliceannot-checkpoint"
 CHECKPOINT_VERSION = "1"
@@ -298,10 +299,8 @@ def save_checkpoint(
         "provenance": json.dumps(list(provenance)),
         "spliceannot_version": __version__,
     }
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    save_file(tensors, str(tmp), metadata=metadata)
-    tmp.replace(path)
+    with atomic_path(path) as temporary:
+        save_file(tensors, temporary, metadata=metadata)
 
 
 def read_checkpoint(path: str | Path) -> tuple[list[SpliceAI], float, list[dict]]:

@@ -7,12 +7,11 @@ truncated file at the output path.
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 from spliceannot.errors import InputError
+from spliceannot.atomic import discard, publish, temporary_beside
 
 STDOUT = "-"
 OUTPUT_TYPES = {"v": "w", "z": "wz", "b": "wb", "u": "wb0"}  # pysam refuses "wbu"; "wb0" = BCF, BGZF level 0
@@ -64,10 +63,9 @@ class AtomicVariantWriter:
             if Path(path).is_dir():
                 raise InputError(f"{path}: is a directory, expected an output file name")
             try:
-                fd, self._tmp = tempfile.mkstemp(prefix=f".{Path(path).name}.", suffix=".tmp", dir=directory)
+                self._tmp = temporary_beside(path)
             except OSError as error:
                 raise InputError(f"{path}: cannot write output: {error.strerror}") from None
-            os.close(fd)
             target = self._tmp
         self._text = output_type in ("v", "z")
         self._header_records = len(header.records)
@@ -116,10 +114,7 @@ class AtomicVariantWriter:
         else:
             self._handle.close()
         if self._tmp is not None:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(self._tmp, 0o666 & ~umask)  # mkstemp made it 0600
-            os.replace(self._tmp, self.path)
+            publish(self._tmp, self.path)
             self._tmp = None
 
     def abort(self) -> None:
@@ -133,10 +128,7 @@ class AtomicVariantWriter:
 
     def _discard(self) -> None:
         if self._tmp is not None:
-            try:
-                os.unlink(self._tmp)
-            except FileNotFoundError:
-                pass
+            discard(self._tmp)
             self._tmp = None
 
 
