@@ -15,6 +15,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from spliceannot.engine.architecture import CHANNELS, UNITS_PER_GROUP, Architecture
+from spliceannot.errors import ModelError
 
 
 def _activation(name: str) -> nn.Module:
@@ -131,3 +132,20 @@ class Ensemble(nn.Module):
             probs = F.softmax(logits.float(), dim=1)
             total = probs if total is None else total + probs
         return (total / len(self.members)).transpose(1, 2)
+
+
+def load_state(model: SpliceAI, state: dict[str, torch.Tensor]) -> None:
+    """Load ``state`` (our parameter names) into ``model`` after checking every key and shape."""
+    expected = {k for k in model.state_dict() if not k.endswith("num_batches_tracked")}
+    missing = expected - set(state)
+    unexpected = set(state) - expected
+    if missing or unexpected:
+        raise ModelError(
+            f"weights do not fit the network (missing {sorted(missing)[:3]}, unexpected {sorted(unexpected)[:3]})"
+        )
+    for key, value in state.items():
+        target = model.state_dict()[key]
+        if tuple(value.shape) != tuple(target.shape):
+            raise ModelError(f"{key}: shape {tuple(value.shape)} != {tuple(target.shape)}")
+    model.load_state_dict({k: v.to(torch.float32) for k, v in state.items()}, strict=False)
+    model.eval()
