@@ -1,8 +1,9 @@
 """Scoring VCF records the way SpliceAI 1.3.1 does, in batches.
 
 :class:`VariantScorer` is the pure(ish) core: records in, INFO entries or a
-pass-through reason out.  :func:`annotate_vcf` wraps it with VCF reading and
-writing, streaming in chunks so memory does not grow with the input.
+pass-through reason out.  :func:`annotate_records` streams pysam records
+through it in chunks (so memory does not grow with the input) and writes
+them; :func:`spliceannot.pipeline.annotate_vcf` opens the files.
 """
 
 from __future__ import annotations
@@ -208,16 +209,8 @@ class VariantScorer:
         return outcomes
 
     def _window_key(self, variant: VariantJob) -> tuple:
-        start, end = self.geometry.start(variant.pos), self.geometry.end(variant.pos)
-        return (
-            variant.contig,
-            variant.pos,
-            variant.ref,
-            variant.alt,
-            variant.strand,
-            max(variant.tx_start, start),
-            min(variant.tx_end, end),
-        )
+        padding = self.geometry.padding(variant.pos, variant.tx_start, variant.tx_end)
+        return (variant.contig, variant.pos, variant.ref, variant.alt, variant.strand, padding)
 
     def _keep_best(self, best: dict, job: _Job, scores: DeltaScores) -> None:
         rounded = tuple(float(format_score(v, self.precision)) for v in scores.scores)

@@ -47,6 +47,11 @@ class AnnotateSettings:
     threads_per_worker: int = 1
 
 
+def _check_distance(settings: AnnotateSettings) -> None:
+    if not 0 <= settings.distance <= MAX_DISTANCE:
+        raise InputError(f"-D must be between 0 and {MAX_DISTANCE}, got {settings.distance}")
+
+
 def check_inputs(settings: AnnotateSettings) -> None:
     """Cheap checks, in the parent, of inputs that worker processes load themselves."""
     from spliceannot.engine.weights import spliceai_model_paths
@@ -54,8 +59,7 @@ def check_inputs(settings: AnnotateSettings) -> None:
     from spliceannot.readers.annotation import BUILTIN_TABLES, builtin_table_path
     from spliceannot.readers.fasta import Reference
 
-    if not 0 <= settings.distance <= MAX_DISTANCE:
-        raise InputError(f"-D must be between 0 and {MAX_DISTANCE}, got {settings.distance}")
+    _check_distance(settings)
     Reference(settings.reference).close()
     if settings.annotation in BUILTIN_TABLES:
         builtin_table_path(settings.annotation)
@@ -91,8 +95,7 @@ def build_scorer(settings: AnnotateSettings) -> VariantScorer:
     from spliceannot.readers.annotation import load_annotation
     from spliceannot.readers.fasta import Reference
 
-    if not 0 <= settings.distance <= MAX_DISTANCE:
-        raise InputError(f"-D must be between 0 and {MAX_DISTANCE}, got {settings.distance}")
+    _check_distance(settings)
     reference = Reference(settings.reference)
     annotation = load_annotation(settings.annotation, transcripts=settings.transcripts)
     model = load_model(settings.model)

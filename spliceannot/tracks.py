@@ -159,9 +159,8 @@ class ConeTracks:
             contig, strand, tx_start, tx_end = mask
             key = (contig, strand, lo, hi, max(lo, tx_start), min(hi, tx_end))
             if key not in tile_ids:
-                text = self.reference.fetch(contig, lo, hi)
-                left, right = max(0, min(hi, tx_start) - lo), max(0, hi - max(lo, tx_end))
-                text = "N" * left + text[left : len(text) - right] + "N" * right
+                padding = (max(0, min(hi, tx_start) - lo), max(0, hi - max(lo, tx_end)))
+                text = reference_window(self.reference.fetch(contig, lo, hi), padding)
                 tile_ids[key] = len(tile_arrays)
                 tile_arrays.append(_encode(text, strand, self.encoding))
             tile = tile_ids[key]
