@@ -331,28 +331,38 @@ def make_workloads(
     scale_scorable: int,
     quick: bool,
     directory: Path,
+    dense_limit: int = 0,
 ) -> list[Workload]:
     """Build (or load from the cache) the workloads selected by ``names``.
 
     ``names`` holds ``dense``, ``sparse`` and/or ``scale``. In quick mode the
     dense and sparse sets are cut to a few records spread over the full set.
+    ``dense_limit`` (0 = all) keeps the first records of the dense set in
+    position order: a contiguous stretch of genes at the same density.
     """
     window = 10_000 + 2 * distance + 1
     genes = scorable_genes(all_genes, genome, window // 2)
     suffix = "-quick" if quick else ""
     workloads = []
     if "dense" in names:
+        limit = 0 if quick else dense_limit
 
         def dense():
             full = dense_records(genome, genes, seed)
-            return sample(full, 6) if quick else full
+            if quick:
+                return sample(full, 6)
+            return full[:limit] if limit else full
 
+        name = f"dense-{limit}" if limit else f"dense{suffix}"
+        first = dense()
+        last_pos = first[-1].pos if first else 0
+        covered = [g for g in genes if g.first_pos <= last_pos]
         workloads.append(
             build(
-                f"dense{suffix}",
-                dense,
+                name,
+                lambda: first,
                 "real-sequence variants about one per 500 bp inside the genes "
-                f"({', '.join(g.name for g in genes)}), 30% within {NEAR_BOUNDARY} bp "
+                f"({', '.join(g.name for g in covered)}), 30% within {NEAR_BOUNDARY} bp "
                 f"of an exon boundary, a third of those within {SPLICE_SITE_REACH} bp",
                 True,
                 genome,

@@ -136,7 +136,8 @@ class Ensemble(nn.Module):
 
 def load_state(model: SpliceAI, state: dict[str, torch.Tensor]) -> None:
     """Load ``state`` (our parameter names) into ``model`` after checking every key and shape."""
-    expected = {k for k in model.state_dict() if not k.endswith("num_batches_tracked")}
+    current = model.state_dict()
+    expected = {k for k in current if not k.endswith("num_batches_tracked")}
     missing = expected - set(state)
     unexpected = set(state) - expected
     if missing or unexpected:
@@ -144,7 +145,7 @@ def load_state(model: SpliceAI, state: dict[str, torch.Tensor]) -> None:
             f"weights do not fit the network (missing {sorted(missing)[:3]}, unexpected {sorted(unexpected)[:3]})"
         )
     for key, value in state.items():
-        target = model.state_dict()[key]
+        target = current[key]
         if tuple(value.shape) != tuple(target.shape):
             raise ModelError(f"{key}: shape {tuple(value.shape)} != {tuple(target.shape)}")
     model.load_state_dict({k: v.to(torch.float32) for k, v in state.items()}, strict=False)
