@@ -30,6 +30,36 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "convert",
         "Convert Keras/OpenSpliceAI weights into a spliceannot checkpoint.",
     ),
+    "create-data": (
+        "spliceannot.trainers.cmd_create_data",
+        "create_data",
+        "Build HDF5 training data from a genome FASTA and a GTF/GFF3.",
+    ),
+    "train": (
+        "spliceannot.trainers.cmd_lifecycle",
+        "train",
+        "Train a SpliceAI model (any flank) on create-data output.",
+    ),
+    "transfer": (
+        "spliceannot.trainers.cmd_lifecycle",
+        "transfer",
+        "Fine-tune a pretrained model with frozen residual units.",
+    ),
+    "evaluate": (
+        "spliceannot.trainers.cmd_lifecycle",
+        "evaluate",
+        "Top-k accuracy and PR-AUC of models on test data.",
+    ),
+    "calibrate": (
+        "spliceannot.trainers.cmd_lifecycle",
+        "calibrate",
+        "Fit a softmax temperature on validation data.",
+    ),
+    "ensemble": (
+        "spliceannot.trainers.cmd_lifecycle",
+        "ensemble",
+        "Combine checkpoints into one ensemble checkpoint.",
+    ),
 }
 
 
