@@ -33,7 +33,7 @@ from torch.nn import functional as F
 
 from spliceannot.engine.architecture import UNITS_PER_GROUP
 from spliceannot.engine.fused import FusedSpliceAI
-from spliceannot.engine.model import Ensemble
+from spliceannot.engine.model import Ensemble, scale_logits
 
 
 @dataclass(frozen=True)
@@ -196,8 +196,7 @@ class ConeRunner:
         return groups
 
     def _probabilities(self, logits: torch.Tensor) -> torch.Tensor:
-        if self.ensemble.temperature != 1.0:
-            logits = logits / self.ensemble.temperature
+        logits = scale_logits(logits, self.ensemble.temperature)
         return F.softmax(logits.float(), dim=1)
 
     def _reference_pass(

@@ -93,6 +93,38 @@ class SpliceAI(nn.Module):
         return self.head(skip)
 
 
+Temperature = float | tuple[float, float, float]
+
+
+def normalize_temperature(value) -> Temperature:
+    """A scalar, or one positive value per class (neither, acceptor, donor).
+
+    A per-class triple whose values are all equal collapses to the scalar.
+    """
+    if isinstance(value, (list, tuple)):
+        values = tuple(float(v) for v in value)
+        if len(values) != 3:
+            raise ValueError(f"a per-class temperature needs 3 values, got {len(values)}")
+        if len(set(values)) == 1:
+            return values[0]
+    else:
+        values = (float(value),)
+    if not all(v > 0 and v == v and v != float("inf") for v in values):
+        raise ValueError(f"temperatures must be positive and finite, got {value!r}")
+    return values if len(values) == 3 else values[0]
+
+
+def scale_logits(logits: torch.Tensor, temperature: Temperature) -> torch.Tensor:
+    """``logits`` (class axis 1) divided by the scalar or per-class temperature."""
+    if isinstance(temperature, tuple):
+        shape = [1] * logits.dim()
+        shape[1] = 3
+        return logits / torch.tensor(temperature, dtype=logits.dtype, device=logits.device).view(shape)
+    if temperature != 1.0:
+        return logits / temperature
+    return logits
+
+
 class Ensemble(nn.Module):
     """Members of one flank whose softmax probabilities are averaged.
 
@@ -101,10 +133,11 @@ class Ensemble(nn.Module):
     members
         Networks sharing a flank.
     temperature
-        Logits are divided by this before the softmax (1.0 = uncalibrated).
+        Logits are divided by this before the softmax (1.0 = uncalibrated):
+        a scalar or one value per class (see :func:`normalize_temperature`).
     """
 
-    def __init__(self, members: Sequence[SpliceAI], temperature: float = 1.0) -> None:
+    def __init__(self, members: Sequence[SpliceAI], temperature: Temperature = 1.0) -> None:
         super().__init__()
         if not members:
             raise ValueError("an ensemble needs at least one member")
@@ -112,7 +145,7 @@ class Ensemble(nn.Module):
         if len(flanks) != 1:
             raise ValueError(f"ensemble members disagree on flank: {sorted(flanks)}")
         self.members = nn.ModuleList(members)
-        self.temperature = float(temperature)
+        self.temperature = normalize_temperature(temperature)
 
     @property
     def flank(self) -> int:
@@ -126,9 +159,7 @@ class Ensemble(nn.Module):
         """
         total = None
         for member in self.members:
-            logits = member(x)
-            if self.temperature != 1.0:
-                logits = logits / self.temperature
+            logits = scale_logits(member(x), self.temperature)
             probs = F.softmax(logits.float(), dim=1)
             total = probs if total is None else total + probs
         return (total / len(self.members)).transpose(1, 2)

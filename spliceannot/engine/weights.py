@@ -29,7 +29,13 @@ from spliceannot import __version__
 from spliceannot.atomic import atomic_path
 from spliceannot.engine.architecture import FLANKS, GROUPS, UNITS_PER_GROUP, Architecture
 from spliceannot.engine.keras_h5 import from_keras_h5
-from spliceannot.engine.model import Ensemble, SpliceAI, load_state
+from spliceannot.engine.model import (
+    Ensemble,
+    SpliceAI,
+    Temperature,
+    load_state,
+    normalize_temperature,
+)
 from spliceannot.errors import ModelError
 
 CHECKPOINT_FORMAT = "spliceannot-checkpoint"
@@ -133,7 +139,7 @@ def save_checkpoint(
     path: str | Path,
     members: Sequence[SpliceAI],
     *,
-    temperature: float = 1.0,
+    temperature: Temperature = 1.0,
     provenance: Sequence[dict] = (),
 ) -> None:
     """Write members as one spliceannot safetensors checkpoint."""
@@ -156,7 +162,7 @@ def save_checkpoint(
         "activation": architecture.activation,
         "batchnorm_eps": repr(architecture.batchnorm_eps),
         "members": str(len(members)),
-        "temperature": repr(float(temperature)),
+        "temperature": json.dumps(normalize_temperature(temperature)),
         "provenance": json.dumps(list(provenance)),
         "spliceannot_version": __version__,
     }
@@ -164,7 +170,7 @@ def save_checkpoint(
         save_file(tensors, temporary, metadata=metadata)
 
 
-def read_checkpoint(path: str | Path) -> tuple[list[SpliceAI], float, list[dict]]:
+def read_checkpoint(path: str | Path) -> tuple[list[SpliceAI], Temperature, list[dict]]:
     """Members, temperature and provenance of a spliceannot checkpoint."""
     from safetensors import SafetensorError, safe_open
 
@@ -186,7 +192,7 @@ def read_checkpoint(path: str | Path) -> tuple[list[SpliceAI], float, list[dict]
                 model = SpliceAI(architecture)
                 load_state(model, state)
                 members.append(model)
-            temperature = float(metadata.get("temperature", "1.0"))
+            temperature = normalize_temperature(json.loads(metadata.get("temperature", "1.0")))
             provenance = json.loads(metadata.get("provenance", "[]"))
     except (SafetensorError, OSError, KeyError, ValueError) as error:
         raise ModelError(f"{path}: not a readable spliceannot checkpoint ({error})") from None
@@ -218,7 +224,7 @@ def _file_digest(paths: Sequence[Path]) -> str:
     return h.hexdigest()
 
 
-def _members_from_file(path: Path) -> tuple[list[SpliceAI], float, list[dict]]:
+def _members_from_file(path: Path) -> tuple[list[SpliceAI], Temperature, list[dict]]:
     suffix = path.suffix.lower()
     if suffix == ".h5":
         return [from_keras_h5(path)], 1.0, [{"source": str(path), "kind": "keras-h5"}]
