@@ -10,7 +10,7 @@ import torch
 from torch.nn import functional as F
 
 from spliceannot.engine.architecture import Architecture
-from spliceannot.engine.model import Ensemble, SpliceAI, normalize_temperature
+from spliceannot.engine.model import Ensemble, SpliceAI, normalize_temperature, scale_logits
 from spliceannot.engine.weights import load_model, save_checkpoint
 from spliceannot.trainers import metrics
 from spliceannot.trainers.training import (
@@ -130,7 +130,8 @@ def test_fit_temperature_recovers_the_generating_temperature():
     fitted = fit_temperature(logits, labels, per_class=False)
     assert fitted == pytest.approx(true_t, rel=0.05)
     per_class = fit_temperature(logits, labels, per_class=True)
-    assert len(per_class) == 3
+    assert per_class[0] == 1.0
+    assert per_class[1] == pytest.approx(true_t, rel=0.1) and per_class[2] == pytest.approx(true_t, rel=0.1)
     nll = lambda p: -np.mean(np.log(p[np.arange(n), labels]))  # noqa: E731
     assert nll(apply_temperature(logits, per_class)) <= nll(apply_temperature(logits, 1.0))
 
@@ -139,12 +140,20 @@ def test_per_class_temperature_roundtrips_and_applies(tmp_path):
     torch.manual_seed(0)
     member = SpliceAI(Architecture(flank=80, batchnorm_eps=1e-5)).eval()
     path = tmp_path / "calibrated.safetensors"
-    save_checkpoint(path, [member], temperature=(1.5, 0.5, 2.0))
+    save_checkpoint(path, [member], temperature=(1.0, 0.5, 2.0))
     loaded = load_model(str(path))
-    assert loaded.ensemble.temperature == (1.5, 0.5, 2.0)
+    assert loaded.ensemble.temperature == (1.0, 0.5, 2.0)
     x = torch.randn(1, 4, 180)
-    expected = F.softmax(member(x) / torch.tensor([1.5, 0.5, 2.0]).view(1, 3, 1), dim=1).transpose(1, 2)
+    logits = member(x)
+    odds = logits - logits[:, :1]
+    expected = F.softmax(odds / torch.tensor([1.0, 0.5, 2.0]).view(1, 3, 1), dim=1).transpose(1, 2)
     assert torch.allclose(loaded.ensemble(x), expected, atol=1e-6)
-    assert normalize_temperature([2.0, 2.0, 2.0]) == 2.0
+    # shifting the logits changes nothing
+    assert torch.allclose(
+        F.softmax(scale_logits(logits + 5.0, (1.0, 0.5, 2.0)), dim=1),
+        F.softmax(scale_logits(logits, (1.0, 0.5, 2.0)), dim=1),
+        atol=1e-6,
+    )
+    assert normalize_temperature([7.0, 2.0, 2.0]) == 2.0
     with pytest.raises(ValueError):
         Ensemble([member], temperature=-1.0)

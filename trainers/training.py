@@ -452,25 +452,29 @@ def _epoch_line(record: EpochRecord) -> str:
 def fit_temperature(member_logits: np.ndarray, labels: np.ndarray, *, per_class: bool) -> float | tuple[float, float, float]:
     """Temperature minimising the NLL of the ensemble's mean probability.
 
-    ``member_logits`` is ``(members, n, 3)``; the same temperature divides
-    every member's logits before the softmax, as :class:`Ensemble` applies it.
+    ``member_logits`` is ``(members, n, 3)``; the temperature is applied to
+    every member's logits before the softmax, as :class:`Ensemble` does
+    (:func:`~spliceannot.engine.model.scale_logits`).  ``per_class`` fits one
+    value for the acceptor and one for the donor log-odds.
     """
     logits = torch.from_numpy(np.ascontiguousarray(member_logits, dtype=np.float32)).double()
+    logits = (logits - logits[..., :1]).permute(0, 2, 1)  # (m, 3, n), log-odds vs neither
     target = torch.from_numpy(labels.astype(np.int64))
-    log_t = torch.zeros(3 if per_class else 1, dtype=torch.float64, requires_grad=True)
+    log_t = torch.zeros(2 if per_class else 1, dtype=torch.float64, requires_grad=True)
     optimizer = torch.optim.LBFGS([log_t], lr=0.5, max_iter=100, line_search_fn="strong_wolfe")
 
     def closure():
         optimizer.zero_grad()
-        temperature = log_t.exp()
-        probs = torch.softmax(logits / temperature.view(1, 1, -1), dim=2).mean(0)
-        loss = -torch.log(probs.gather(1, target.view(-1, 1)).clamp_min(1e-12)).mean()
+        t = log_t.exp()
+        divisor = torch.cat([torch.ones(1, dtype=t.dtype), t.expand(2)]).view(1, 3, 1)
+        probs = torch.softmax(logits / divisor, dim=1).mean(0)  # (3, n)
+        loss = -torch.log(probs.gather(0, target.view(1, -1)).clamp_min(1e-12)).mean()
         loss.backward()
         return loss
 
     optimizer.step(closure)
     values = [float(v) for v in log_t.detach().exp()]
-    return (values[0], values[1], values[2]) if per_class else values[0]
+    return (1.0, values[0], values[1]) if per_class else values[0]
 
 
 def apply_temperature(member_logits: np.ndarray, temperature) -> np.ndarray:

@@ -97,16 +97,19 @@ Temperature = float | tuple[float, float, float]
 
 
 def normalize_temperature(value) -> Temperature:
-    """A scalar, or one positive value per class (neither, acceptor, donor).
+    """A scalar, or one value per class (neither, acceptor, donor).
 
-    A per-class triple whose values are all equal collapses to the scalar.
+    A per-class temperature scales each site class's log-odds against
+    "neither" (see :func:`scale_logits`), so its first value is always 1.
+    A triple whose site values are equal collapses to the scalar.
     """
     if isinstance(value, (list, tuple)):
         values = tuple(float(v) for v in value)
         if len(values) != 3:
             raise ValueError(f"a per-class temperature needs 3 values, got {len(values)}")
-        if len(set(values)) == 1:
-            return values[0]
+        values = (1.0, values[1], values[2])
+        if values[1] == values[2]:
+            values = (values[1],)
     else:
         values = (float(value),)
     if not all(v > 0 and v == v and v != float("inf") for v in values):
@@ -115,11 +118,18 @@ def normalize_temperature(value) -> Temperature:
 
 
 def scale_logits(logits: torch.Tensor, temperature: Temperature) -> torch.Tensor:
-    """``logits`` (class axis 1) divided by the scalar or per-class temperature."""
+    """Temperature-scaled ``logits`` (class axis 1), for the softmax.
+
+    A scalar divides all logits.  A per-class ``(1, t_acceptor, t_donor)``
+    divides each site class's log-odds against "neither" by its own value:
+    ``z_c - z_neither`` -> ``(z_c - z_neither) / t_c``, which does not
+    depend on how the logits are shifted.
+    """
     if isinstance(temperature, tuple):
         shape = [1] * logits.dim()
         shape[1] = 3
-        return logits / torch.tensor(temperature, dtype=logits.dtype, device=logits.device).view(shape)
+        divisor = torch.tensor(temperature, dtype=logits.dtype, device=logits.device).view(shape)
+        return (logits - logits.narrow(1, 0, 1)) / divisor
     if temperature != 1.0:
         return logits / temperature
     return logits
