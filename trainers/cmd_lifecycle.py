@@ -314,18 +314,27 @@ def evaluate(models, data_path, fasta, annotation, transcripts, biotype, chromos
 
 
 def _windows_from_genome(fasta, annotation, transcripts, biotype, chromosomes):
-    """Windows of the genes of ``annotation`` in a temporary HDF5 file (all one split)."""
+    """Windows of the genes of ``annotation`` in a temporary HDF5 file (one split)."""
     import tempfile
 
     from spliceannot.errors import InputError
-    from spliceannot.trainers.data import write_windows
+    from spliceannot.trainers.data import SplitWriter, iter_gene_windows
     from spliceannot.trainers.layout import SpliceData
 
     temporary = tempfile.TemporaryDirectory(prefix="spliceannot-evaluate-")
     path = Path(temporary.name) / "windows.h5"
     wanted = [c.strip() for c in chromosomes.split(",") if c.strip()] or None
     try:
-        write_windows(fasta, annotation, path, transcripts=transcripts, biotype=None if biotype == "all" else biotype, chromosomes=wanted)
+        windows = iter_gene_windows(
+            fasta, annotation, transcripts=transcripts,
+            biotype=None if biotype == "all" else biotype, chromosomes=wanted,
+        )  # fmt: skip
+        writer = SplitWriter(path, "evaluate", {"fasta": str(fasta), "annotation": str(annotation)})
+        try:
+            for gene in windows:
+                writer.append(gene)
+        finally:
+            writer.close()
         return temporary, SpliceData(path)
     except (InputError, ValueError, OSError) as error:
         temporary.cleanup()
