@@ -1,8 +1,9 @@
 """A small synthetic genome with planted multi-exon genes, for fast tests.
 
 The genes are easy to learn: exons are GC-rich and introns AT-rich, every
-intron starts ``GTAAGT`` after an exon ending ``CAG`` and ends with a
-15-nt polypyrimidine tract and ``CAG`` before an exon starting with ``G``.
+intron starts ``GTAAGT`` after an exon ending ``CAG`` and ends with a branch
+point ``TACTAAC``, 4 nt, a 15-nt polypyrimidine tract and ``CAG`` before an
+exon starting with ``G``.
 A SpliceAI model with 40 nt of context on each side sees all of that, so a
 tiny network learns the sites in about a minute of CPU.
 
@@ -22,6 +23,8 @@ DONOR_MOTIF = "GTAAGT"  # first bases of every intron
 EXON_END = "CAG"  # last bases of every exon that precedes an intron
 ACCEPTOR_END = "CAG"  # last bases of every intron, after the pyrimidine tract
 PYRIMIDINE_TRACT = 15
+BRANCH_POINT = "TACTAAC"  # 4 nt before the pyrimidine tract
+BRANCH_SPACER = 4
 EXONS = (3, 6)  # exons per gene, inclusive
 EXON_LENGTH = (80, 250)
 INTRON_LENGTH = (150, 600)
@@ -139,10 +142,11 @@ def _planted_gene(rng: np.random.Generator) -> tuple[str, list[tuple[int, int]]]
         position += len(exon)
         if index < count - 1:
             length = int(rng.integers(INTRON_LENGTH[0], INTRON_LENGTH[1] + 1))
-            core_length = length - len(DONOR_MOTIF) - PYRIMIDINE_TRACT - len(ACCEPTOR_END)
-            core = _random(rng, core_length, INTRON_GC)
+            fixed = len(DONOR_MOTIF) + len(BRANCH_POINT) + BRANCH_SPACER + PYRIMIDINE_TRACT
+            core = _random(rng, length - fixed - len(ACCEPTOR_END), INTRON_GC)
+            spacer = _random(rng, BRANCH_SPACER, INTRON_GC)
             tract = "".join(rng.choice(["C", "T"], size=PYRIMIDINE_TRACT))
-            intron = DONOR_MOTIF + core + tract + ACCEPTOR_END
+            intron = DONOR_MOTIF + core + BRANCH_POINT + spacer + tract + ACCEPTOR_END
             pieces.append(intron)
             position += len(intron)
     return "".join(pieces), exons

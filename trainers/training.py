@@ -13,6 +13,7 @@ import csv
 import json
 import math
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -347,14 +348,22 @@ def fit(
     if resume:
         state = torch.load(resume_path, map_location="cpu", weights_only=True)
         saved = json.loads(state["config"])
-        for key in ("loss", "scheduler", "seed", "batch_size"):
-            if saved[key] != asdict(config)[key]:
+        checked = ["loss", "scheduler", "seed", "batch_size", "milestones", "gamma"]
+        if config.scheduler == "cosine":
+            checked.append("epochs")  # the cosine schedule spans the run's epochs
+        current = json.loads(json.dumps(asdict(config)))
+        for key in checked:
+            if saved[key] != current[key]:
                 raise ValueError(f"{resume_path}: --{key.replace('_', '-')} differs from the run being resumed ({saved[key]!r})")
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         first_epoch = int(state["epoch"]) + 1
-        for _ in range(first_epoch - 1):
-            scheduler.step()
+        for group in optimizer.param_groups:  # replay the schedule from the start
+            group["lr"] = config.learning_rate
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # stepping a schedule before training
+            for _ in range(first_epoch - 1):
+                scheduler.step()
         best, best_epoch, bad_epochs = float(state["best"]), int(state["best_epoch"]), int(state["bad_epochs"])
         history = [EpochRecord(**row) for row in json.loads(state["history"])]
         log(f"resuming after epoch {first_epoch - 1} of {config.epochs}")
