@@ -5,13 +5,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # bcftools/tabix/bgzip: the round-trip tests read our output with them.
-if ! command -v bcftools >/dev/null || ! command -v tabix >/dev/null || ! command -v bgzip >/dev/null; then
+# gcc + zlib headers: mappy (create-data --remove-paralogs) builds from source.
+APT_PACKAGES="bcftools tabix gcc zlib1g-dev"
+if ! command -v bcftools >/dev/null || ! command -v tabix >/dev/null || ! command -v bgzip >/dev/null \
+    || ! command -v gcc >/dev/null || [ ! -e /usr/include/zlib.h ]; then
     if [ "$(id -u)" = 0 ]; then
         export DEBIAN_FRONTEND=noninteractive
-        apt-get install -y -q bcftools tabix >/dev/null 2>&1 \
-            || { apt-get update -q >/dev/null && apt-get install -y -q bcftools tabix >/dev/null; }
+        apt-get install -y -q $APT_PACKAGES >/dev/null 2>&1 \
+            || { apt-get update -q >/dev/null && apt-get install -y -q $APT_PACKAGES >/dev/null; }
     else
-        echo "scripts/test.sh: please install bcftools and tabix (apt-get install bcftools tabix)" >&2
+        echo "scripts/test.sh: please install $APT_PACKAGES (apt-get install $APT_PACKAGES)" >&2
         exit 1
     fi
 fi
