@@ -137,3 +137,20 @@ def test_device_choice():
             resolve_device("cuda")
     with pytest.raises(ValueError):
         resolve_device("tpu")
+
+
+@pytest.mark.parametrize("temperature", [1.7, (1.0, 0.6, 2.5)])
+def test_cone_and_window_apply_a_calibrated_temperature_alike(reference, temperature):
+    model = tiny_ensemble(80, seed=5)
+    plain = tiny_ensemble(80, seed=5)
+    model.ensemble.temperature = temperature
+    geometry = WindowGeometry(flank=80, distance=50)
+    jobs = random_jobs(reference, geometry, count=8, seed=3)
+    window = WindowTracks(reference, geometry, Predictor(model, device="cpu", batch_size=4).predict)(jobs)
+    cone = ConeTracks(reference, geometry, ConeRunner(model.ensemble, torch.device("cpu"), batch_size=3),
+                      max_tile=3_000)(jobs)
+    uncalibrated = WindowTracks(reference, geometry, Predictor(plain, device="cpu").predict)(jobs)
+    for (ref_a, alt_a), (ref_b, alt_b), (ref_u, _) in zip(window, cone, uncalibrated):
+        np.testing.assert_allclose(ref_b, ref_a, atol=2e-6, rtol=0)
+        np.testing.assert_allclose(alt_b, alt_a, atol=2e-6, rtol=0)
+    assert max(np.abs(r - u).max() for (r, _), (u, _) in zip(window, uncalibrated)) > 1e-3
