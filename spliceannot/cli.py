@@ -55,6 +55,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "calibrate",
         "Fit a softmax temperature on validation data.",
     ),
+    "predict": (
+        "spliceannot.trainers.cmd_predict",
+        "predict",
+        "Genome-wide splice-site tracks (bedGraph, bigWig, BED) from a FASTA.",
+    ),
     "ensemble": (
         "spliceannot.trainers.cmd_lifecycle",
         "ensemble",
