@@ -30,6 +30,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "convert",
         "Convert Keras/OpenSpliceAI weights into a spliceannot checkpoint.",
     ),
+    "serve": (
+        "spliceannot.commands.serve",
+        "serve",
+        "Score variants sent as JSON lines (stdin/stdout, a Unix socket or a TCP port).",
+    ),
     "create-data": (
         "spliceannot.trainers.cmd_create_data",
         "create_data",

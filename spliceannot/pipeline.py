@@ -45,6 +45,7 @@ class AnnotateSettings:
     threads: int = 0
     workers: int = 0  # 0 = auto
     threads_per_worker: int = 1
+    cache: str | None = None  # the score cache's SQLite file; None = no cache
 
 
 def _check_distance(settings: AnnotateSettings) -> None:
