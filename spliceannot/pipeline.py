@@ -66,6 +66,10 @@ def check_inputs(settings: AnnotateSettings) -> None:
         builtin_table_path(settings.annotation)
     elif not Path(settings.annotation).is_file():
         raise InputError(f"{settings.annotation}: annotation not found (expected grch37, grch38, a table or a GTF/GFF3)")
+    if settings.cache:
+        from spliceannot.cache import ScoreCache
+
+        ScoreCache(settings.cache, "check").close()
     if settings.model == "spliceai":
         spliceai_model_paths()
     elif not Path(settings.model).exists():
@@ -109,8 +113,26 @@ def build_scorer(settings: AnnotateSettings) -> VariantScorer:
         tracks = ConeTracks(reference, geometry, runner, settings.encoding)
     else:
         raise InputError(f"--compute must be cone or window, got {settings.compute!r}")
+    cache = None
+    if settings.cache:
+        from spliceannot.cache import ScoreCache, context_digest
+
+        context = context_digest(
+            model=model.digest,
+            annotation=annotation.digest(),
+            distance=settings.distance,
+            mask=settings.mask,
+            encoding=settings.encoding,
+        )
+        cache = ScoreCache(settings.cache, context)
     return VariantScorer(
-        reference, annotation, tracks, geometry=geometry, mask=settings.mask, precision=settings.precision
+        reference,
+        annotation,
+        tracks,
+        geometry=geometry,
+        mask=settings.mask,
+        precision=settings.precision,
+        cache=cache,
     )
 
 
