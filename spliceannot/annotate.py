@@ -67,14 +67,22 @@ class Summary:
     scored: int = 0
     passed: Counter = field(default_factory=Counter)
     seconds: float = 0.0
+    lines: int | None = None  # --output-mode per-gene: lines written
+    omitted: int | None = None  # --output-mode per-gene: records without scores, left out
 
     def line(self) -> str:
         reasons = ", ".join(f"{reason}: {n}" for reason, n in sorted(self.passed.items()))
         unscored = sum(self.passed.values())
-        text = (
-            f"records read {self.read}, written {self.written}, scored {self.scored}, "
-            f"passed through {unscored}"
-        )
+        if self.lines is None:
+            text = (
+                f"records read {self.read}, written {self.written}, scored {self.scored}, "
+                f"passed through {unscored}"
+            )
+        else:
+            text = (
+                f"records read {self.read}, scored {self.scored}, per-gene lines written {self.lines}, "
+                f"records without scores left out {self.omitted}"
+            )
         if reasons:
             text += f" ({reasons})"
         rate = self.read / self.seconds if self.seconds > 0 else 0.0
@@ -87,8 +95,9 @@ class _Job:
     alt: str
     name: str
     row: int
-    variant: VariantJob | None  # None: REF and ALT both longer than 1 (dots)
+    variant: VariantJob | None  # None: REF and ALT both longer than 1 (dots), or precomputed
     boundary_distance: int
+    precomputed: list[str] | None = None  # entries found in --precomputed files
 
 
 class VariantScorer:
@@ -113,6 +122,9 @@ class VariantScorer:
     cache
         A :class:`~spliceannot.cache.ScoreCache` consulted before computing
         and filled after (None: no cache).
+    precomputed
+        :class:`~spliceannot.readers.precomputed.PrecomputedScores`: an ALT
+        found there takes its entries from the files and is not computed.
     """
 
     def __init__(
@@ -125,6 +137,7 @@ class VariantScorer:
         mask: bool = False,
         precision: int = 2,
         cache=None,
+        precomputed=None,
     ) -> None:
         self.reference = reference
         self.annotation = annotation
@@ -134,12 +147,24 @@ class VariantScorer:
         self.mask = mask
         self.precision = precision
         self.cache = cache
+        self.precomputed = precomputed
         self._row_keys: dict[int, str] = {}
 
     def _plan(self, index: int, record: Record, jobs: list[_Job]) -> Outcome:
         """Check a record as SpliceAI does and queue its (ALT, transcript) jobs."""
         if not record.alts:
             return Outcome(reason=NO_ALT)
+        known: dict[str, list[str]] = {}
+        if self.precomputed is not None:
+            for alt in record.alts:
+                entries = None if _UNSCORABLE.intersection(alt) else self.precomputed.lookup(record.chrom, record.pos, record.ref, alt)
+                if entries:
+                    known[alt] = entries
+            if known and all(alt in known for alt in record.alts if not _UNSCORABLE.intersection(alt)):
+                for alt in record.alts:
+                    if alt in known:
+                        jobs.append(_Job(index, alt, "", -1, None, 0, known[alt]))
+                return Outcome()
         rows = self.annotation.overlapping(record.chrom, record.pos)
         if not rows:
             return Outcome(reason=NO_GENE)
@@ -159,6 +184,10 @@ class VariantScorer:
         queued = 0
         for alt in record.alts:
             if _UNSCORABLE.intersection(alt):
+                continue
+            if alt in known:
+                jobs.append(_Job(index, alt, "", -1, None, 0, known[alt]))
+                queued += 1
                 continue
             for row in rows:
                 transcript = self.annotation.transcripts[row]
@@ -183,6 +212,11 @@ class VariantScorer:
         best: dict[tuple[int, str], tuple] = {}
         for job, scores in zip(jobs, scored):
             outcome = outcomes[job.record]
+            if job.precomputed is not None:
+                outcome.entries.extend(job.precomputed)
+                for entry in job.precomputed:
+                    _keep_best_entry(best, job, entry)
+                continue
             outcome.entries.append(format_entry(job.alt, job.name, scores, self.precision))
             if scores is not None:
                 self._keep_best(best, job, scores)
@@ -246,6 +280,20 @@ class VariantScorer:
         key = (job.record, job.alt)
         if key not in best or max(rounded) > max(best[key][:4]):
             best[key] = rounded + scores.positions
+
+
+def _keep_best_entry(best: dict, job: _Job, entry: str) -> None:
+    """Per-allele values from a precomputed entry ``ALLELE|SYMBOL|DS x4|DP x4``."""
+    fields = entry.split("|")
+    try:
+        values = tuple(float(v) for v in fields[2:6]) + tuple(int(v) for v in fields[6:10])
+    except ValueError:
+        return
+    if len(values) != 8:
+        return
+    key = (job.record, job.alt)
+    if key not in best or max(values[:4]) > max(best[key][:4]):
+        best[key] = values
 
 
 def record_view(record) -> Record:

@@ -58,12 +58,18 @@ from spliceannot.commands._common import fail, handle_signals, progress_bar, res
               help="Score cache: scores computed once are looked up, never recomputed "
                    "(default $SPLICEANNOT_CACHE/scores.sqlite, i.e. ~/.cache/spliceannot/scores.sqlite).")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the score cache.")
+@click.option("--precomputed", multiple=True, metavar="SCORES.vcf.gz",
+              help="Tabix-indexed SpliceAI score VCF (Illumina's precomputed files or spliceannot "
+                   "output) consulted before computing; repeat for several files.")
+@click.option("--output-mode", type=click.Choice(["vcf", "per-gene"]), default="vcf", show_default=True,
+              help="vcf: every input record, annotated; per-gene: one line per ALT and gene with only "
+                   "the SpliceAI entry, bgzipped and tabix-indexed (the shape of precomputed score files).")
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar on stderr (default: when stderr is a terminal).")
 def annotate(input_path, output_path, reference, annotation, distance, mask, model, output_type,
              threads, regions, write_index, precision, per_allele_fields, transcripts, iupac,
              compute, chunk_size, workers, threads_per_worker, device, batch_size, cache_path,
-             no_cache, progress) -> None:
+             no_cache, precomputed, output_mode, progress) -> None:
     """Annotate the variants of a VCF/BCF with SpliceAI delta scores.
 
     A drop-in for `spliceai`: the same flags, the same INFO field and, by
@@ -94,6 +100,7 @@ def annotate(input_path, output_path, reference, annotation, distance, mask, mod
         batch_size=batch_size,
         threads=threads,
         cache=cache,
+        precomputed=tuple(precomputed),
     )
     command_line = "annotate " + " ".join(shlex.quote(a) for a in sys.argv[2:])
     region_list = [r for r in regions.split(",") if r] if regions else None
@@ -108,6 +115,7 @@ def annotate(input_path, output_path, reference, annotation, distance, mask, mod
                 index=write_index,
                 command_line=command_line,
                 progress=bar,
+                output_mode=output_mode,
             )
     except (InputError, ModelError, ValueError) as error:
         fail("annotate", str(error))
