@@ -29,7 +29,7 @@ from harness.genome import read_gene_table, read_genome, write_plain_fasta
 from harness.measure import run_measured
 from harness.paths import BENCH_DIR, EXAMPLE_FASTA_GZ, bench_cache, shorten
 
-WORKLOAD_KEYS = ("dense", "sparse", "scale")
+WORKLOAD_KEYS = ("dense", "sparse", "scale", "cache")
 FULL = {"repeats": 3, "scale_sizes": [1_000, 100_000, 1_000_000], "scale_scorable": 50}
 QUICK = {"repeats": 1, "scale_sizes": [1_000, 5_000], "scale_scorable": 5}
 
@@ -248,6 +248,37 @@ def run_workload(
     return result
 
 
+def run_cache(
+    workload: workloads.Workload, tool: tools.Tool, fasta: Path, args: argparse.Namespace
+) -> report.CacheResult:
+    """Cold then warm runs of spliceannot with a fresh score cache per repeat."""
+    out_dir = args.work_dir / "runs" / f"cache-{workload.name}"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    result = report.CacheResult(workload)
+    digests = set()
+    for rep in range(1, args.repeats + 1):
+        cache_file = out_dir / f"scores.run{rep}.sqlite"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{cache_file}{suffix}").unlink(missing_ok=True)
+        for phase in ("cold", "warm"):
+            output = out_dir / f"{phase}.run{rep}.vcf"
+            output.unlink(missing_ok=True)
+            argv = tool.argv(workload.path, output, fasta, "grch38", args.distance)
+            argv = [a for a in argv if a != "--no-cache"] + ["--cache", str(cache_file)]
+            result.argv = argv
+            stem = out_dir / f"{phase}.run{rep}"
+            run = run_measured(argv, Path(f"{stem}.stdout"), Path(f"{stem}.stderr"),
+                               env={**os.environ, **tool.env}, timeout_s=args.timeout)  # fmt: skip
+            getattr(result, phase).append(run)
+            say(f"cache {workload.name} run {rep}/{args.repeats} {phase}: {run.wall_s:.1f} s")
+            if run.returncode != 0 or not output.exists():
+                result.failure = f"{phase} run {rep} exited {run.returncode}: {_tail(Path(f'{stem}.stderr'))}"
+                return result
+            digests.add(fidelity.data_digest(output))
+    result.identical = len(digests) == 1
+    return result
+
+
 def check_outputs(result: report.WorkloadResult, outputs: dict[str, list[Path]]) -> None:
     """Determinism across runs, fidelity to SpliceAI, OpenSpliceAI's relation, pass-through."""
     for key, paths in outputs.items():
@@ -307,13 +338,23 @@ def main(argv: list[str] | None = None) -> int:
         args.work_dir / "workloads",
         args.dense_records,
     )
-    results = []
+    results, cache_results = [], []
+    ours = next((tool for tool in ready if tool.key == "spliceannot"), None)
+    if "cache" in args.workloads and ours is not None:
+        dense = workloads.make_workloads(
+            ["dense"], genome, genes, args.seed, args.distance, args.scale_sizes,
+            args.scale_scorable, args.quick, args.work_dir / "workloads", args.dense_records,
+        )  # fmt: skip
     for workload in selected:
         say(
             f"workload {workload.name}: {workload.records:,} records "
             f"({shorten(str(workload.path))})"
         )
         results.append(run_workload(workload, ready, fasta, args))
+    if "cache" in args.workloads and ours is not None:
+        for workload in dense:
+            say(f"workload cache ({workload.name}): cold and warm runs of spliceannot")
+            cache_results.append(run_cache(workload, ours, fasta, args))
 
     summary = report.Report(
         date=date,
@@ -331,6 +372,7 @@ def main(argv: list[str] | None = None) -> int:
         fasta=str(fasta),
         gene_table_note=gene_table_note(ready, table),
         results=results,
+        cache=cache_results,
     )
     data = report.write(summary, args.results)
     say(f"wrote {args.results} and {data}")

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from spliceannot.cache import transcript_key, variant_key
 from spliceannot.readers.annotation import Annotation
 from spliceannot.readers.fasta import Reference
 from spliceannot.scoring import DeltaScores, delta_scores, format_entry, format_score
@@ -66,14 +67,22 @@ class Summary:
     scored: int = 0
     passed: Counter = field(default_factory=Counter)
     seconds: float = 0.0
+    lines: int | None = None  # --output-mode per-gene: lines written
+    omitted: int | None = None  # --output-mode per-gene: records without scores, left out
 
     def line(self) -> str:
         reasons = ", ".join(f"{reason}: {n}" for reason, n in sorted(self.passed.items()))
         unscored = sum(self.passed.values())
-        text = (
-            f"records read {self.read}, written {self.written}, scored {self.scored}, "
-            f"passed through {unscored}"
-        )
+        if self.lines is None:
+            text = (
+                f"records read {self.read}, written {self.written}, scored {self.scored}, "
+                f"passed through {unscored}"
+            )
+        else:
+            text = (
+                f"records read {self.read}, scored {self.scored}, per-gene lines written {self.lines}, "
+                f"records without scores left out {self.omitted}"
+            )
         if reasons:
             text += f" ({reasons})"
         rate = self.read / self.seconds if self.seconds > 0 else 0.0
@@ -85,8 +94,10 @@ class _Job:
     record: int
     alt: str
     name: str
-    variant: VariantJob | None  # None: REF and ALT both longer than 1 (dots)
+    row: int
+    variant: VariantJob | None  # None: REF and ALT both longer than 1 (dots), or precomputed
     boundary_distance: int
+    precomputed: list[str] | None = None  # entries found in --precomputed files
 
 
 class VariantScorer:
@@ -108,6 +119,12 @@ class VariantScorer:
         SpliceAI's ``-M 1``.
     precision
         Decimals of delta scores (2 = SpliceAI).
+    cache
+        A :class:`~spliceannot.cache.ScoreCache` consulted before computing
+        and filled after (None: no cache).
+    precomputed
+        :class:`~spliceannot.readers.precomputed.PrecomputedScores`: an ALT
+        found there takes its entries from the files and is not computed.
     """
 
     def __init__(
@@ -119,6 +136,8 @@ class VariantScorer:
         geometry: WindowGeometry,
         mask: bool = False,
         precision: int = 2,
+        cache=None,
+        precomputed=None,
     ) -> None:
         self.reference = reference
         self.annotation = annotation
@@ -127,11 +146,25 @@ class VariantScorer:
         self.distance = geometry.distance
         self.mask = mask
         self.precision = precision
+        self.cache = cache
+        self.precomputed = precomputed
+        self._row_keys: dict[int, str] = {}
 
     def _plan(self, index: int, record: Record, jobs: list[_Job]) -> Outcome:
         """Check a record as SpliceAI does and queue its (ALT, transcript) jobs."""
         if not record.alts:
             return Outcome(reason=NO_ALT)
+        known: dict[str, list[str]] = {}
+        if self.precomputed is not None:
+            for alt in record.alts:
+                entries = None if _UNSCORABLE.intersection(alt) else self.precomputed.lookup(record.chrom, record.pos, record.ref, alt)
+                if entries:
+                    known[alt] = entries
+            if known and all(alt in known for alt in record.alts if not _UNSCORABLE.intersection(alt)):
+                for alt in record.alts:
+                    if alt in known:
+                        jobs.append(_Job(index, alt, "", -1, None, 0, known[alt]))
+                return Outcome()
         rows = self.annotation.overlapping(record.chrom, record.pos)
         if not rows:
             return Outcome(reason=NO_GENE)
@@ -152,6 +185,10 @@ class VariantScorer:
         for alt in record.alts:
             if _UNSCORABLE.intersection(alt):
                 continue
+            if alt in known:
+                jobs.append(_Job(index, alt, "", -1, None, 0, known[alt]))
+                queued += 1
+                continue
             for row in rows:
                 transcript = self.annotation.transcripts[row]
                 variant = None
@@ -161,7 +198,7 @@ class VariantScorer:
                         contig, record.pos, record.ref, alt, transcript.strand, transcript.tx_start, transcript.tx_end
                     )
                     distance = self.annotation.boundary_distance(row, record.pos)
-                jobs.append(_Job(index, alt, transcript.name, variant, distance))
+                jobs.append(_Job(index, alt, transcript.name, row, variant, distance))
                 queued += 1
         if not queued:
             return Outcome(reason=NO_SCORABLE_ALT)
@@ -171,29 +208,49 @@ class VariantScorer:
         """Outcomes for ``records``, in order; the jobs of all records are computed together."""
         jobs: list[_Job] = []
         outcomes = [self._plan(i, r, jobs) for i, r in enumerate(records)]
+        scored = self._scores(jobs)
+        best: dict[tuple[int, str], tuple] = {}
+        for job, scores in zip(jobs, scored):
+            outcome = outcomes[job.record]
+            if job.precomputed is not None:
+                outcome.entries.extend(job.precomputed)
+                for entry in job.precomputed:
+                    _keep_best_entry(best, job, entry)
+                continue
+            outcome.entries.append(format_entry(job.alt, job.name, scores, self.precision))
+            if scores is not None:
+                self._keep_best(best, job, scores)
+        for index, (outcome, record) in enumerate(zip(outcomes, records)):
+            if outcome.reason is None:
+                outcome.per_allele = [best.get((index, alt)) for alt in record.alts]
+        return outcomes
+
+    def _scores(self, jobs: list[_Job]) -> list[DeltaScores | None]:
+        """Delta scores of every job (None for jobs SpliceAI prints as dots), from the cache or computed."""
+        results: list[DeltaScores | None] = [None] * len(jobs)
+        keys = {i: self._cache_key(job) for i, job in enumerate(jobs) if job.variant is not None}
+        cached = self.cache.get(list(keys.values())) if self.cache is not None and keys else {}
         # Jobs whose windows are identical (same variant and strand, transcripts
         # that mask the window the same way) are computed once.
         unique: dict[tuple, int] = {}
         variants: list[VariantJob] = []
-        slots = []
-        for job in jobs:
-            if job.variant is None:
+        slots: list[tuple[int, int]] = []
+        for i, key in keys.items():
+            if key in cached:
+                results[i] = cached[key]
                 continue
-            key = self._window_key(job.variant)
-            if key not in unique:
-                unique[key] = len(variants)
-                variants.append(job.variant)
-            slots.append(unique[key])
+            variant = jobs[i].variant
+            window = self._window_key(variant)
+            if window not in unique:
+                unique[window] = len(variants)
+                variants.append(variant)
+            slots.append((i, unique[window]))
         computed = self.tracks(variants) if variants else []
-        tracks = iter(computed[slot] for slot in slots)
-        best: dict[tuple[int, str], tuple] = {}
-        for job in jobs:
-            outcome = outcomes[job.record]
-            if job.variant is None:
-                outcome.entries.append(format_entry(job.alt, job.name, None, self.precision))
-                continue
-            ref_track, alt_track = next(tracks)
-            scores = delta_scores(
+        fresh = []
+        for i, slot in slots:
+            job = jobs[i]
+            ref_track, alt_track = computed[slot]
+            results[i] = delta_scores(
                 ref_track,
                 alt_track,
                 ref_len=len(job.variant.ref),
@@ -201,12 +258,18 @@ class VariantScorer:
                 boundary_distance=job.boundary_distance,
                 mask=self.mask,
             )
-            outcome.entries.append(format_entry(job.alt, job.name, scores, self.precision))
-            self._keep_best(best, job, scores)
-        for index, (outcome, record) in enumerate(zip(outcomes, records)):
-            if outcome.reason is None:
-                outcome.per_allele = [best.get((index, alt)) for alt in record.alts]
-        return outcomes
+            fresh.append((keys[i], results[i]))
+        if self.cache is not None and fresh:
+            self.cache.put(fresh)
+        return results
+
+    def _cache_key(self, job: _Job) -> tuple[str, str]:
+        row_key = self._row_keys.get(job.row)
+        if row_key is None:
+            row_key = transcript_key(self.annotation.transcripts[job.row].table_line())
+            self._row_keys[job.row] = row_key
+        variant = job.variant
+        return variant_key(variant.contig, variant.pos, variant.ref, variant.alt), row_key
 
     def _window_key(self, variant: VariantJob) -> tuple:
         padding = self.geometry.padding(variant.pos, variant.tx_start, variant.tx_end)
@@ -217,6 +280,20 @@ class VariantScorer:
         key = (job.record, job.alt)
         if key not in best or max(rounded) > max(best[key][:4]):
             best[key] = rounded + scores.positions
+
+
+def _keep_best_entry(best: dict, job: _Job, entry: str) -> None:
+    """Per-allele values from a precomputed entry ``ALLELE|SYMBOL|DS x4|DP x4``."""
+    fields = entry.split("|")
+    try:
+        values = tuple(float(v) for v in fields[2:6]) + tuple(int(v) for v in fields[6:10])
+    except ValueError:
+        return
+    if len(values) != 8:
+        return
+    key = (job.record, job.alt)
+    if key not in best or max(values[:4]) > max(best[key][:4]):
+        best[key] = values
 
 
 def record_view(record) -> Record:

@@ -46,6 +46,7 @@ class AnnotateSettings:
     workers: int = 0  # 0 = auto
     threads_per_worker: int = 1
     cache: str | None = None  # the score cache's SQLite file; None = no cache
+    precomputed: tuple[str, ...] = ()  # tabix-indexed score VCFs consulted before computing
 
 
 def _check_distance(settings: AnnotateSettings) -> None:
@@ -66,6 +67,14 @@ def check_inputs(settings: AnnotateSettings) -> None:
         builtin_table_path(settings.annotation)
     elif not Path(settings.annotation).is_file():
         raise InputError(f"{settings.annotation}: annotation not found (expected grch37, grch38, a table or a GTF/GFF3)")
+    if settings.cache:
+        from spliceannot.cache import ScoreCache
+
+        ScoreCache(settings.cache, "check").close()
+    if settings.precomputed:
+        from spliceannot.readers.precomputed import PrecomputedScores
+
+        PrecomputedScores(list(settings.precomputed)).close()
     if settings.model == "spliceai":
         spliceai_model_paths()
     elif not Path(settings.model).exists():
@@ -109,9 +118,36 @@ def build_scorer(settings: AnnotateSettings) -> VariantScorer:
         tracks = ConeTracks(reference, geometry, runner, settings.encoding)
     else:
         raise InputError(f"--compute must be cone or window, got {settings.compute!r}")
+    cache = None
+    if settings.cache:
+        from spliceannot.cache import ScoreCache, context_digest
+
+        context = context_digest(
+            model=model.digest,
+            annotation=annotation.digest(),
+            distance=settings.distance,
+            mask=settings.mask,
+            encoding=settings.encoding,
+        )
+        cache = ScoreCache(settings.cache, context)
+    precomputed = None
+    if settings.precomputed:
+        from spliceannot.readers.precomputed import PrecomputedScores
+
+        precomputed = PrecomputedScores(list(settings.precomputed))
     return VariantScorer(
-        reference, annotation, tracks, geometry=geometry, mask=settings.mask, precision=settings.precision
+        reference,
+        annotation,
+        tracks,
+        geometry=geometry,
+        mask=settings.mask,
+        precision=settings.precision,
+        cache=cache,
+        precomputed=precomputed,
     )
+
+
+OUTPUT_MODES = ("vcf", "per-gene")
 
 
 def annotate_vcf(
@@ -125,15 +161,23 @@ def annotate_vcf(
     command_line: str = "",
     progress: Callable[[int], None] | None = None,
     scorer: VariantScorer | None = None,
+    output_mode: str = "vcf",
 ) -> Summary:
     """Annotate ``input_path`` into ``output_path`` (``-`` for stdin/stdout).
 
     The output header is the input's plus SpliceAI's INFO line (byte for
     byte) and ``##spliceannotVersion``/``##spliceannotCommand`` lines.
-    Every input record is written, in order; unscored ones unchanged.
+    Every input record is written, in order; unscored ones unchanged.  With
+    ``output_mode="per-gene"`` the output is instead one line per SpliceAI
+    entry (ALT and gene), bgzipped and tabix-indexed, and unscored records
+    are left out (counted in ``Summary.omitted``).
     """
+    if output_mode not in OUTPUT_MODES:
+        raise InputError(f"--output-mode must be one of {', '.join(OUTPUT_MODES)}, not {output_mode!r}")
     kind = output_type_for(output_path, output_type)
-    if index and (output_path == "-" or kind not in ("z", "b")):
+    if output_mode == "per-gene" and (output_path == "-" or kind != "z"):
+        raise InputError("--output-mode per-gene writes a bgzipped, tabix-indexed VCF: give -O FILE.vcf.gz")
+    if index and output_mode == "vcf" and (output_path == "-" or kind not in ("z", "b")):
         raise InputError("--write-index needs an output file of type z (bgzipped VCF) or b (BCF)")
     source = open_variants(input_path, threads=settings.threads)
     writer = None
@@ -158,7 +202,15 @@ def annotate_vcf(
         header.add_line(f"##spliceannotVersion={__version__}")
         if command_line:
             header.add_line(f"##spliceannotCommand={command_line}")
-        writer = AtomicVariantWriter(output_path, header, output_type=kind, threads=settings.threads)
+        if output_mode == "per-gene":
+            from spliceannot.writers.per_gene import PerGeneWriter
+
+            extra = [f"##spliceannotVersion={__version__}"]
+            if command_line:
+                extra.append(f"##spliceannotCommand={command_line}")
+            writer = PerGeneWriter(output_path, header, extra)
+        else:
+            writer = AtomicVariantWriter(output_path, header, output_type=kind, threads=settings.threads)
         summary = annotate_records(
             iterate_records(source, input_path, regions),
             scorer,
@@ -168,6 +220,9 @@ def annotate_vcf(
             progress=progress,
             pool=pool,
         )
+        if output_mode == "per-gene":
+            summary.omitted = writer.skipped
+            summary.lines = writer.lines
         writer.close()
         writer = None
     except BaseException:
@@ -178,6 +233,6 @@ def annotate_vcf(
         if pool is not None:
             pool.close()
         source.close()
-    if index:
+    if index and output_mode == "vcf":
         write_index(output_path, kind)
     return summary

@@ -25,6 +25,18 @@ EDGE_TRANSCRIPTS = [
 ]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_score_cache(tmp_path_factory):
+    """Commands that cache scores by default write to a cache of this test session only."""
+    previous = os.environ.get("SPLICEANNOT_CACHE")
+    os.environ["SPLICEANNOT_CACHE"] = str(tmp_path_factory.mktemp("spliceannot-cache"))
+    yield
+    if previous is None:
+        os.environ.pop("SPLICEANNOT_CACHE", None)
+    else:
+        os.environ["SPLICEANNOT_CACHE"] = previous
+
+
 @pytest.fixture(autouse=True)
 def _restore_signals():
     """``annotate`` to stdout resets SIGPIPE (as bcftools behaves); keep pytest's own."""

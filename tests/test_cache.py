@@ -64,3 +64,60 @@ def test_concurrent_writers_and_readers(tmp_path):
     assert len(cache) == 500  # 0..199 and 100..299 overlap, 1000..1199 apart
     keys = [(variant_key("chr1", j, "A", "G"), "t") for j in range(0, 300)]
     assert len(cache.get(keys)) == 300
+
+
+def _annotate(tiny_model, out, *extra):
+    from click.testing import CliRunner
+
+    from spliceannot.cli import main
+    from toy import FASTA, VARIANTS
+
+    annotation = [] if "-A" in extra else ["-A", "grch38"]
+    result = CliRunner().invoke(main, ["annotate", "-I", str(VARIANTS), "-O", str(out), "-R", str(FASTA),
+                                       *annotation, "-m", str(tiny_model), "--workers", "1", *map(str, extra)])
+    assert result.exit_code == 0, result.output
+    return out.read_text()
+
+
+def test_annotate_fills_and_then_reads_the_cache(tiny_model, tmp_path, monkeypatch):
+    from spliceannot.annotate import VariantScorer
+
+    path = tmp_path / "scores.sqlite"
+    first = _annotate(tiny_model, tmp_path / "a.vcf", "--cache", path)
+    computed = []
+    original = VariantScorer._scores
+
+    def spy(self, jobs):
+        result = original(self, jobs)
+        if self.cache is not None:
+            computed.append((self.cache.hits, self.cache.misses))
+        return result
+
+    monkeypatch.setattr(VariantScorer, "_scores", spy)
+    second = _annotate(tiny_model, tmp_path / "b.vcf", "--cache", path)
+    assert first == second
+    hits, misses = computed[-1]
+    assert hits > 100 and misses == 0  # every score came from the cache
+    uncached = _annotate(tiny_model, tmp_path / "c.vcf", "--no-cache")
+    assert uncached == first
+    d500 = _annotate(tiny_model, tmp_path / "d.vcf", "--cache", path, "-D", "500")
+    assert d500 != first  # another -D is another context, computed afresh
+
+
+def test_a_changed_annotation_is_never_served_stale_scores(tiny_model, tmp_path):
+    from toy import TABLE_HEADER, builtin_rows
+
+    rows = builtin_rows("grch38", {"16", "chr16"})
+    flipped = []
+    for row in rows:
+        fields = row.split("\t")
+        fields[2] = "-" if fields[2] == "+" else "+"
+        flipped.append("\t".join(fields))
+    table_a, table_b = tmp_path / "a.txt", tmp_path / "b.txt"
+    table_a.write_text("\n".join([TABLE_HEADER, *rows]) + "\n")
+    table_b.write_text("\n".join([TABLE_HEADER, *flipped]) + "\n")
+    path = tmp_path / "scores.sqlite"
+    a = _annotate(tiny_model, tmp_path / "a.vcf", "--cache", path, "-A", table_a)
+    b = _annotate(tiny_model, tmp_path / "b.vcf", "--cache", path, "-A", table_b)
+    fresh_b = _annotate(tiny_model, tmp_path / "c.vcf", "--no-cache", "-A", table_b)
+    assert b == fresh_b and b != a

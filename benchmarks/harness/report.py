@@ -65,6 +65,22 @@ class WorkloadResult:
 
 
 @dataclass
+class CacheResult:
+    """Cold and warm runs of spliceannot with a score cache on one workload.
+
+    Each repeat starts from an empty cache file: a cold run fills it, a warm
+    run over the same input reads it.
+    """
+
+    workload: Workload
+    cold: list = field(default_factory=list)  # RunResult
+    warm: list = field(default_factory=list)  # RunResult
+    identical: bool | None = None  # every output the same as the first cold one
+    argv: list = field(default_factory=list)
+    failure: str | None = None
+
+
+@dataclass
 class Report:
     date: str
     command: str
@@ -81,6 +97,7 @@ class Report:
     fasta: str
     gene_table_note: str
     results: list  # WorkloadResult
+    cache: list = field(default_factory=list)  # CacheResult
 
 
 def _num(value: float, digits: int = 1) -> str:
@@ -358,6 +375,7 @@ def render(report: Report) -> str:
                 if runs.failure:
                     out.append(f"- {r.workload.name}, {runs.tool.label}: {runs.failure}")
         out += [""]
+    out += _cache_section(report.cache)
     out += _checks(report, speed)
     out += ["## Command lines", "", COMMANDS_NOTE, ""]
     for result in report.results:
@@ -365,6 +383,33 @@ def render(report: Report) -> str:
         out += [f"  - `{_command(runs.argv)}`" for runs in result.tools.values()]
     out += [""]
     return "\n".join(out)
+
+
+def _cache_section(results: list) -> list[str]:
+    if not results:
+        return []
+    out = [
+        "## Score cache (spliceannot only)",
+        "",
+        "Each repeat starts with an empty cache file: a cold run computes every score and "
+        "stores it, a warm run over the same VCF reads them (the speed workloads above run "
+        "with `--no-cache`).",
+        "",
+        _row("workload", "records", "cold wall s (median)", "warm wall s (median)",
+             "warm records/s", "cold / warm", "outputs identical"),
+        _row("---", "---:", "---:", "---:", "---:", "---:", "---"),
+    ]  # fmt: skip
+    for result in results:
+        cold = median([r.wall_s for r in result.cold if r.returncode == 0])
+        warm = median([r.wall_s for r in result.warm if r.returncode == 0])
+        speedup = "n/a" if math.isnan(cold) or math.isnan(warm) else f"{cold / warm:,.1f}x"
+        rate = _num(result.workload.records / warm, 1) if not math.isnan(warm) else "n/a"
+        same = "n/a" if result.identical is None else ("yes" if result.identical else "NO")
+        out.append(_row(result.workload.name, f"{result.workload.records:,}", _num(cold), _num(warm), rate, speedup, same))
+        if result.failure:
+            out.append(f"- {result.workload.name}: {result.failure}")
+    out += ["", f"Command: `{_command(results[0].argv)}`", ""]
+    return out
 
 
 def _kinds(workload: Workload) -> str:

@@ -254,7 +254,9 @@ def setup_spliceannot(
         key="spliceannot",
         label=f"spliceannot {version}",
         prefix=(str(executable), "annotate"),
-        extra=("--device", device, *extra_args),
+        # the speed workloads measure computation: no score cache (the `cache` workload
+        # measures the cache on its own)
+        extra=("--device", device, "--no-cache", *extra_args),
         info_key="SpliceAI",
         env={},
         versions={

@@ -48,3 +48,26 @@ def progress_bar(enabled: bool | None, *, unit: str, total: int | None = None) -
 
     with tqdm(total=total, unit=unit, file=sys.stderr, dynamic_ncols=True) as bar:
         yield bar.update
+
+
+def resolve_cache(path: str | None, disabled: bool, command: str) -> str | None:
+    """The score-cache file to use: ``--cache``, else the default one, or None with ``--no-cache``.
+
+    The default cache is skipped with a warning when its directory cannot be
+    created; an explicit ``--cache`` that cannot be used is an error.
+    """
+    if disabled:
+        if path:
+            fail(command, "--cache and --no-cache contradict each other")
+        return None
+    if path:
+        return path
+    from spliceannot.cache import default_cache_path
+
+    default = default_cache_path()
+    try:
+        default.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        click.echo(f"spliceannot {command}: warning: no score cache ({default.parent}: {error.strerror})", err=True)
+        return None
+    return str(default)

@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from spliceannot.commands._common import fail, handle_signals, progress_bar
+from spliceannot.commands._common import fail, handle_signals, progress_bar, resolve_cache
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -54,11 +54,22 @@ from spliceannot.commands._common import fail, handle_signals, progress_bar
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
 @click.option("--batch-size", default=32, show_default=True, type=click.IntRange(1, 4096),
               help="Windows per forward pass.")
+@click.option("--cache", "cache_path", default=None, metavar="FILE.sqlite",
+              help="Score cache: scores computed once are looked up, never recomputed "
+                   "(default $SPLICEANNOT_CACHE/scores.sqlite, i.e. ~/.cache/spliceannot/scores.sqlite).")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the score cache.")
+@click.option("--precomputed", multiple=True, metavar="SCORES.vcf.gz",
+              help="Tabix-indexed SpliceAI score VCF (Illumina's precomputed files or spliceannot "
+                   "output) consulted before computing; repeat for several files.")
+@click.option("--output-mode", type=click.Choice(["vcf", "per-gene"]), default="vcf", show_default=True,
+              help="vcf: every input record, annotated; per-gene: one line per ALT and gene with only "
+                   "the SpliceAI entry, bgzipped and tabix-indexed (the shape of precomputed score files).")
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar on stderr (default: when stderr is a terminal).")
 def annotate(input_path, output_path, reference, annotation, distance, mask, model, output_type,
              threads, regions, write_index, precision, per_allele_fields, transcripts, iupac,
-             compute, chunk_size, workers, threads_per_worker, device, batch_size, progress) -> None:
+             compute, chunk_size, workers, threads_per_worker, device, batch_size, cache_path,
+             no_cache, precomputed, output_mode, progress) -> None:
     """Annotate the variants of a VCF/BCF with SpliceAI delta scores.
 
     A drop-in for `spliceai`: the same flags, the same INFO field and, by
@@ -70,6 +81,7 @@ def annotate(input_path, output_path, reference, annotation, distance, mask, mod
 
     if output_path == "-":
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `| head` ends us quietly, like bcftools
+    cache = resolve_cache(cache_path, no_cache, "annotate")
     settings = AnnotateSettings(
         reference=reference,
         annotation=annotation,
@@ -87,6 +99,8 @@ def annotate(input_path, output_path, reference, annotation, distance, mask, mod
         device=device,
         batch_size=batch_size,
         threads=threads,
+        cache=cache,
+        precomputed=tuple(precomputed),
     )
     command_line = "annotate " + " ".join(shlex.quote(a) for a in sys.argv[2:])
     region_list = [r for r in regions.split(",") if r] if regions else None
@@ -101,6 +115,7 @@ def annotate(input_path, output_path, reference, annotation, distance, mask, mod
                 index=write_index,
                 command_line=command_line,
                 progress=bar,
+                output_mode=output_mode,
             )
     except (InputError, ModelError, ValueError) as error:
         fail("annotate", str(error))
