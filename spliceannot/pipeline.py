@@ -56,8 +56,7 @@ def _check_distance(settings: AnnotateSettings) -> None:
 
 def check_inputs(settings: AnnotateSettings) -> None:
     """Cheap checks, in the parent, of inputs that worker processes load themselves."""
-    from spliceannot.engine.weights import spliceai_model_paths
-    from spliceannot.errors import ModelError
+    from spliceannot.engine.files import model_files
     from spliceannot.readers.annotation import BUILTIN_TABLES, builtin_table_path
     from spliceannot.readers.fasta import Reference
 
@@ -75,10 +74,7 @@ def check_inputs(settings: AnnotateSettings) -> None:
         from spliceannot.readers.precomputed import PrecomputedScores
 
         PrecomputedScores(list(settings.precomputed)).close()
-    if settings.model == "spliceai":
-        spliceai_model_paths()
-    elif not Path(settings.model).exists():
-        raise ModelError(f"{settings.model}: model not found (expected `spliceai`, a weight file or a directory)")
+    model_files(settings.model)
 
 
 def resolve_workers(settings: AnnotateSettings) -> int:
@@ -87,7 +83,7 @@ def resolve_workers(settings: AnnotateSettings) -> int:
         return settings.workers
     if settings.device.startswith("cuda"):
         return 1
-    if settings.device == "auto":
+    if settings.device == "auto" and _cuda_possible():
         import torch
 
         if torch.cuda.is_available():
@@ -95,35 +91,107 @@ def resolve_workers(settings: AnnotateSettings) -> int:
     return max(1, min(len(os.sched_getaffinity(0)) // 2, 4))
 
 
+def _cuda_possible() -> bool:
+    """Whether an NVIDIA device node exists (cheap; avoids importing torch when there is none)."""
+    return any(Path("/dev").glob("nvidia[0-9]*")) or bool(os.environ.get("SPLICEANNOT_ASSUME_CUDA"))
+
+
+class ModelTracks:
+    """Loads the model when first needed and makes track sources for any window geometry.
+
+    Runs whose scores all come from the score cache or precomputed files
+    never import torch or read the networks.
+    """
+
+    def __init__(self, settings: AnnotateSettings, reference, flank: int, digest: str, model=None) -> None:
+        self.settings = settings
+        self.reference = reference
+        self.flank = flank
+        self.digest = digest
+        self._model = model
+        self._compute = None
+
+    def _load(self):
+        import torch
+
+        from spliceannot.engine.cone import ConeRunner
+        from spliceannot.engine.runner import Predictor
+        from spliceannot.engine.weights import load_model
+        from spliceannot.errors import ModelError
+
+        settings = self.settings
+        torch.set_num_threads(settings.threads_per_worker)
+        model = self._model or load_model(settings.model)
+        if model.flank != self.flank or model.digest != self.digest:
+            raise ModelError(f"{settings.model}: the weight files changed while running")
+        predictor = Predictor(model, device=settings.device, batch_size=settings.batch_size)
+        if settings.compute == "window":
+            self._compute = ("window", predictor.predict)
+        else:
+            self._compute = ("cone", ConeRunner(predictor.ensemble, predictor.device, batch_size=settings.batch_size))
+
+    def tracks(self, geometry):
+        """A :class:`~spliceannot.tracks.ConeTracks` or ``WindowTracks`` for ``geometry``."""
+        from spliceannot.tracks import ConeTracks, WindowTracks
+
+        if self._compute is None:
+            self._load()
+        kind, engine = self._compute
+        if kind == "window":
+            return WindowTracks(self.reference, geometry, engine, self.settings.encoding)
+        return ConeTracks(self.reference, geometry, engine, self.settings.encoding)
+
+
+class LazyTracks:
+    """A track source that builds the real one (and loads the model) on its first non-empty call.
+
+    ``geometry`` may be replaced on a copy (``serve`` derives scorers for
+    other ``-D``); copies share one loaded model.
+    """
+
+    def __init__(self, models: ModelTracks, geometry) -> None:
+        self.models = models
+        self.geometry = geometry
+        self._tracks = None
+
+    def __call__(self, jobs):
+        if not jobs:
+            return []
+        if self._tracks is None or self._tracks.geometry is not self.geometry:
+            self._tracks = self.models.tracks(self.geometry)
+        return self._tracks(jobs)
+
+
 def build_scorer(settings: AnnotateSettings) -> VariantScorer:
-    """Load the genome, the annotation and the model named in ``settings``."""
-    from spliceannot.engine.cone import ConeRunner
-    from spliceannot.engine.runner import Predictor
-    from spliceannot.tracks import ConeTracks, WindowTracks
-    from spliceannot.windows import WindowGeometry
-    from spliceannot.engine.weights import load_model
+    """Open the genome and the annotation; the model is loaded when a score is first computed."""
+    from spliceannot.engine.files import file_digest, model_files, peek_flank
     from spliceannot.readers.annotation import load_annotation
     from spliceannot.readers.fasta import Reference
+    from spliceannot.windows import WindowGeometry
 
     _check_distance(settings)
+    if settings.compute not in ("cone", "window"):
+        raise InputError(f"--compute must be cone or window, got {settings.compute!r}")
     reference = Reference(settings.reference)
     annotation = load_annotation(settings.annotation, transcripts=settings.transcripts)
-    model = load_model(settings.model)
-    geometry = WindowGeometry(flank=model.flank, distance=settings.distance)
-    predictor = Predictor(model, device=settings.device, batch_size=settings.batch_size)
-    if settings.compute == "window":
-        tracks = WindowTracks(reference, geometry, predictor.predict, settings.encoding)
-    elif settings.compute == "cone":
-        runner = ConeRunner(predictor.ensemble, predictor.device, batch_size=settings.batch_size)
-        tracks = ConeTracks(reference, geometry, runner, settings.encoding)
-    else:
-        raise InputError(f"--compute must be cone or window, got {settings.compute!r}")
+    paths = model_files(settings.model)
+    digest, flank, model = file_digest(paths), peek_flank(settings.model, paths), None
+    if flank is None:  # the flank is only known by loading the networks
+        import torch
+
+        from spliceannot.engine.weights import load_model
+
+        torch.set_num_threads(settings.threads_per_worker)
+        model = load_model(settings.model)
+        flank, digest = model.flank, model.digest
+    geometry = WindowGeometry(flank=flank, distance=settings.distance)
+    tracks = LazyTracks(ModelTracks(settings, reference, flank, digest, model), geometry)
     cache = None
     if settings.cache:
         from spliceannot.cache import ScoreCache, context_digest
 
         context = context_digest(
-            model=model.digest,
+            model=digest,
             annotation=annotation.digest(),
             distance=settings.distance,
             mask=settings.mask,
@@ -190,9 +258,6 @@ def annotate_vcf(
             check_inputs(settings)
             pool = ScoringPool(settings, workers, settings.threads_per_worker)
         elif scorer is None:
-            import torch
-
-            torch.set_num_threads(settings.threads_per_worker)
             scorer = build_scorer(settings)
         header = source.header  # records refer to it: extend it in place
         header.add_line(INFO_HEADER)

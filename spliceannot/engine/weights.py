@@ -15,8 +15,6 @@ A directory of any of these is an ensemble.
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
 import json
 import re
 from collections.abc import Sequence
@@ -28,6 +26,12 @@ import torch
 from spliceannot import __version__
 from spliceannot.atomic import atomic_path
 from spliceannot.engine.architecture import FLANKS, GROUPS, UNITS_PER_GROUP, Architecture
+from spliceannot.engine.files import (  # noqa: F401 - re-exported
+    WEIGHT_SUFFIXES,
+    file_digest,
+    model_files,
+    spliceai_model_paths,
+)
 from spliceannot.engine.keras_h5 import from_keras_h5
 from spliceannot.engine.model import (
     Ensemble,
@@ -40,7 +44,6 @@ from spliceannot.errors import ModelError
 
 CHECKPOINT_FORMAT = "spliceannot-checkpoint"
 CHECKPOINT_VERSION = "1"
-WEIGHT_SUFFIXES = (".h5", ".pt", ".pth", ".safetensors")
 
 
 @dataclass
@@ -202,28 +205,6 @@ def read_checkpoint(path: str | Path) -> tuple[list[SpliceAI], Temperature, list
 # --------------------------------------------------------------------------- resolution
 
 
-def spliceai_model_paths() -> list[Path]:
-    """The five Keras files shipped in the installed ``spliceai`` package (not imported)."""
-    spec = importlib.util.find_spec("spliceai")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModelError("--model spliceai needs the `spliceai==1.3.1` package, which is not installed")
-    root = Path(list(spec.submodule_search_locations)[0]) / "models"
-    paths = [root / f"spliceai{i}.h5" for i in range(1, 6)]
-    missing = [str(p) for p in paths if not p.is_file()]
-    if missing:
-        raise ModelError(f"the spliceai package is missing {', '.join(missing)}")
-    return paths
-
-
-def _file_digest(paths: Sequence[Path]) -> str:
-    h = hashlib.sha256()
-    for path in paths:
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                h.update(block)
-    return h.hexdigest()
-
-
 def _members_from_file(path: Path) -> tuple[list[SpliceAI], Temperature, list[dict]]:
     suffix = path.suffix.lower()
     if suffix == ".h5":
@@ -252,18 +233,7 @@ def load_model(spec: str = "spliceai") -> LoadedModel:
         ``.safetensors`` file, or a directory of such files (an ensemble of
         all of them, in name order).
     """
-    if spec == "spliceai":
-        paths = spliceai_model_paths()
-    else:
-        path = Path(spec)
-        if path.is_dir():
-            paths = sorted(p for p in path.iterdir() if p.suffix.lower() in WEIGHT_SUFFIXES)
-            if not paths:
-                raise ModelError(f"{spec}: directory holds no {', '.join(WEIGHT_SUFFIXES)} files")
-        elif path.is_file():
-            paths = [path]
-        else:
-            raise ModelError(f"{spec}: model not found (expected `spliceai`, a weight file or a directory)")
+    paths = model_files(spec)
     members: list[SpliceAI] = []
     provenance: list[dict] = []
     temperatures = set()
@@ -280,7 +250,7 @@ def load_model(spec: str = "spliceai") -> LoadedModel:
     return LoadedModel(
         ensemble=ensemble,
         name=spec,
-        digest=_file_digest(paths),
+        digest=file_digest(paths),
         sources=[str(p) for p in paths],
         provenance=provenance,
     )
