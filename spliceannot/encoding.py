@@ -51,3 +51,12 @@ def one_hot(sequence: str | bytes, encoding: str = "spliceai") -> np.ndarray:
 def reverse_complement(encoded: np.ndarray) -> np.ndarray:
     """Reverse complement of a ``(length, 4)`` one-hot array (A,C,G,T order)."""
     return encoded[::-1, ::-1]
+
+
+# Base codes for bulk work on raw bytes (training data, genome-wide prediction):
+# byte -> 0 (N or any other letter), 1..4 (A, C, G, T), either case; the
+# complement of code c is COMPLEMENT_CODES[c].
+BASE_CODES = np.zeros(256, dtype=np.uint8)
+for _code, _letter in enumerate(b"ACGT", start=1):
+    BASE_CODES[_letter] = BASE_CODES[_letter + 32] = _code
+COMPLEMENT_CODES = np.array([0, 4, 3, 2, 1], dtype=np.uint8)

@@ -9,31 +9,14 @@ import pytest
 import torch
 
 from spliceannot.engine._device import resolve_device
-from spliceannot.engine.architecture import Architecture
 from spliceannot.engine.cone import ConeRunner
-from spliceannot.engine.model import Ensemble, SpliceAI
 from spliceannot.engine.runner import Predictor
-from spliceannot.engine.weights import LoadedModel
 from spliceannot.readers.fasta import Reference
 from spliceannot.tracks import ConeTracks, VariantJob, WindowTracks
 from spliceannot.windows import WindowGeometry
+from toy import tiny_ensemble
 
 EXAMPLE_FASTA = Path(__file__).resolve().parents[1] / "examples" / "chr16_region.fa.gz"
-
-
-def tiny_ensemble(flank: int, seed: int = 0, members: int = 2) -> LoadedModel:
-    torch.manual_seed(seed)
-    nets = []
-    for _ in range(members):
-        net = SpliceAI(Architecture(flank=flank))
-        with torch.no_grad():
-            for module in net.modules():
-                if isinstance(module, torch.nn.BatchNorm1d):
-                    module.running_mean.uniform_(-0.5, 0.5)
-                    module.running_var.uniform_(0.5, 2.0)
-            net.head.weight.mul_(20)
-        nets.append(net.eval())
-    return LoadedModel(ensemble=Ensemble(nets).eval(), name="tiny", digest="0")
 
 
 def random_jobs(reference: Reference, geometry: WindowGeometry, count: int, seed: int) -> list[VariantJob]:

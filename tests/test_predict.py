@@ -18,12 +18,11 @@ from click.testing import CliRunner
 
 from spliceannot.cli import main
 from spliceannot.encoding import one_hot
-from spliceannot.engine.architecture import Architecture
-from spliceannot.engine.model import Ensemble, SpliceAI
 from spliceannot.engine.weights import LoadedModel, save_checkpoint
 from spliceannot.trainers import data
 from spliceannot.trainers import predict as lib
 from synthetic import write_synthetic_genome
+from toy import tiny_ensemble
 
 COMPLEMENT = str.maketrans("ACGTN", "TGCAN")
 CLASSES = ("acceptor", "donor")
@@ -32,21 +31,10 @@ CLASSES = ("acceptor", "donor")
 # --------------------------------------------------------------------------- helpers
 
 
-def tiny_model(flank: int, seed: int) -> LoadedModel:
-    """Two random members whose BatchNorm statistics and head make visible, varied scores."""
+def tiny_model(flank: int, seed: int):
+    """Two random members with visible scores, on one CPU thread (exact seams are per thread count)."""
     torch.set_num_threads(1)
-    torch.manual_seed(seed)
-    members = []
-    for _ in range(2):
-        net = SpliceAI(Architecture(flank=flank))
-        with torch.no_grad():
-            for module in net.modules():
-                if isinstance(module, torch.nn.BatchNorm1d):
-                    module.running_mean.uniform_(-0.5, 0.5)
-                    module.running_var.uniform_(0.5, 2.0)
-            net.head.weight.mul_(20)
-        members.append(net.eval())
-    return LoadedModel(ensemble=Ensemble(members).eval(), name=f"tiny{flank}", digest="0")
+    return tiny_ensemble(flank, seed=seed)
 
 
 def revcomp(sequence: str) -> str:

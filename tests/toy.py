@@ -66,6 +66,28 @@ def tiny_members(seeds: Sequence[int] = TINY_SEEDS):
     return members
 
 
+def tiny_ensemble(flank: int, seed: int = 0, members: int = 2):
+    """A LoadedModel of random networks whose BatchNorm statistics and head make visible, varied scores."""
+    import torch
+
+    from spliceannot.engine.architecture import Architecture
+    from spliceannot.engine.model import Ensemble, SpliceAI
+    from spliceannot.engine.weights import LoadedModel
+
+    torch.manual_seed(seed)
+    nets = []
+    for _ in range(members):
+        net = SpliceAI(Architecture(flank=flank))
+        with torch.no_grad():
+            for module in net.modules():
+                if isinstance(module, torch.nn.BatchNorm1d):
+                    module.running_mean.uniform_(-0.5, 0.5)
+                    module.running_var.uniform_(0.5, 2.0)
+            net.head.weight.mul_(20)
+        nets.append(net.eval())
+    return LoadedModel(ensemble=Ensemble(nets).eval(), name=f"tiny{flank}", digest="0")
+
+
 def write_tiny_checkpoint(path: Path) -> Path:
     from spliceannot.engine.weights import save_checkpoint
 

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
-import logging
-import sys
-from collections.abc import Iterator
 
 import click
 
-from spliceannot.commands._common import fail, handle_signals, progress_bar
+from spliceannot.commands._common import fail, handle_signals, log_to_stderr, progress_bar
 
 PROG = "spliceannot create-data"
 
@@ -79,7 +75,7 @@ def create_data(fasta, annotation, output_dir, transcripts, biotype, canonical_i
     from spliceannot.trainers.data import create_data as build
 
     try:
-        with handle_signals(), _log_to_stderr(), progress_bar(progress, unit="gene") as bar:
+        with handle_signals(), log_to_stderr(PROG), progress_bar(progress, unit="gene") as bar:
             summary = build(
                 fasta,
                 annotation,
@@ -104,17 +100,3 @@ def create_data(fasta, annotation, output_dir, transcripts, biotype, canonical_i
         fail("create-data", str(error))
     click.echo(summary.table(), err=True)
     click.echo(f"{PROG}: wrote {summary.windows} windows to {output_dir}", err=True)
-
-
-@contextlib.contextmanager
-def _log_to_stderr() -> Iterator[None]:
-    """Show the library's warnings on stderr while the command runs."""
-    logger = logging.getLogger("spliceannot")
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter(f"{PROG}: %(levelname)s: %(message)s"))
-    handler.setLevel(logging.WARNING)
-    logger.addHandler(handler)
-    try:
-        yield
-    finally:
-        logger.removeHandler(handler)

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import os
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import click
 
-from spliceannot.commands._common import fail, handle_signals, progress_bar
+from spliceannot.commands._common import fail, handle_signals, log_to_stderr, progress_bar
 
 COMMAND = "predict"
 PROG = f"spliceannot {COMMAND}"
@@ -79,7 +75,7 @@ def predict(fasta, model, annotation, transcripts, biotype, regions, strands, be
     chosen = lib.STRANDS if strands == "both" else (("+",) if strands == "plus" else ("-",))
     targets = _output_targets(bedgraph, bigwig, bed, hdf5, chosen)
     try:
-        with handle_signals(), _log_to_stderr():
+        with handle_signals(), log_to_stderr(PROG):
             resolve_device(device)
             if not Path(fasta).is_file():
                 raise InputError(f"{fasta}: FASTA not found")
@@ -185,17 +181,3 @@ def _report(summary, elapsed: float) -> None:
     click.echo(f"{line}; {elapsed:.1f} s ({rate:,.0f} positions/s)", err=True)
     for path in summary.outputs:
         click.echo(f"{PROG}: wrote {path}", err=True)
-
-
-@contextlib.contextmanager
-def _log_to_stderr() -> Iterator[None]:
-    """Show the library's warnings on stderr while the command runs."""
-    logger = logging.getLogger("spliceannot")
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter(f"{PROG}: %(levelname)s: %(message)s"))
-    handler.setLevel(logging.WARNING)
-    logger.addHandler(handler)
-    try:
-        yield
-    finally:
-        logger.removeHandler(handler)

@@ -43,6 +43,7 @@ from typing import BinaryIO
 import numpy as np
 
 from spliceannot.atomic import discard, publish, temporary_beside
+from spliceannot.encoding import BASE_CODES, COMPLEMENT_CODES
 from spliceannot.errors import InputError
 from spliceannot.readers.annotation import Transcript
 from spliceannot.readers.contigs import ContigMatcher
@@ -88,11 +89,6 @@ _BIOTYPE_PATTERN = re.compile(
 _READ_BLOCK = 1 << 22
 _UPPER = bytes(range(256)).upper()
 _WHITESPACE = b" \t\r\n\v\f"
-# byte -> 0 (N or anything else), 1..4 (A, C, G, T)
-_CODES = np.zeros(256, dtype=np.uint8)
-for _code, _letter in enumerate(b"ACGT", start=1):
-    _CODES[_letter] = _CODES[_letter + 32] = _code
-_COMPLEMENT_CODES = np.array([0, 4, 3, 2, 1], dtype=np.uint8)
 _ONE_HOT = np.array(
     [[0, 0, 0, 0], [1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]], dtype=np.int8
 )
@@ -549,9 +545,9 @@ def _oriented_codes(gene: Gene, sequence, n: int, flank_sequence: str) -> np.nda
     codes = np.zeros(span, dtype=np.uint8)
     if shown_hi > shown_lo:
         raw = np.frombuffer(sequence, dtype=np.uint8, count=shown_hi - shown_lo, offset=shown_lo)
-        codes[shown_lo - lo : shown_hi - lo] = _CODES[raw]
+        codes[shown_lo - lo : shown_hi - lo] = BASE_CODES[raw]
     if gene.strand == "-":
-        codes = _COMPLEMENT_CODES[codes[::-1]]
+        codes = COMPLEMENT_CODES[codes[::-1]]
     return codes
 
 

@@ -44,6 +44,7 @@ import torch
 from torch.nn import functional as F
 
 from spliceannot.atomic import discard, publish, temporary_beside
+from spliceannot.encoding import BASE_CODES, COMPLEMENT_CODES
 from spliceannot.engine._device import resolve_device
 from spliceannot.engine.architecture import UNITS_PER_GROUP
 from spliceannot.engine.fused import FusedSpliceAI
@@ -67,11 +68,6 @@ HDF5_VERSION = "1"
 
 Interval = tuple[int, int]  # 0-based half-open
 
-# byte -> 0 (N or any other letter), 1..4 (A, C, G, T), either case
-_CODES = np.zeros(256, dtype=np.uint8)
-for _code, _letter in enumerate(b"ACGT", start=1):
-    _CODES[_letter] = _CODES[_letter + 32] = _code
-_COMPLEMENT_CODES = np.array([0, 4, 3, 2, 1], dtype=np.uint8)
 _ONE_HOT_ROWS = np.array(
     [[0, 0, 0, 0], [1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]], dtype=np.float32
 )
@@ -102,9 +98,9 @@ def window_codes(sequence: bytes | bytearray, start: int, end: int, strand: str)
     lo, hi = max(start, 0), min(end, len(sequence))
     if hi > lo:
         raw = np.frombuffer(sequence, dtype=np.uint8, count=hi - lo, offset=lo)
-        codes[lo - start : hi - start] = _CODES[raw]
+        codes[lo - start : hi - start] = BASE_CODES[raw]
     if strand == "-":
-        codes = _COMPLEMENT_CODES[codes[::-1]]
+        codes = COMPLEMENT_CODES[codes[::-1]]
     return codes
 
 

@@ -37,6 +37,22 @@ def handle_signals() -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def log_to_stderr(prog: str) -> Iterator[None]:
+    """Show the library's warnings on stderr, as ``PROG: WARNING: ...``, while a command runs."""
+    import logging
+
+    logger = logging.getLogger("spliceannot")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(f"{prog}: %(levelname)s: %(message)s"))
+    handler.setLevel(logging.WARNING)
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+
+
+@contextlib.contextmanager
 def progress_bar(enabled: bool | None, *, unit: str, total: int | None = None) -> Iterator[Callable[[int], None] | None]:
     """A tqdm bar on stderr (on by default when stderr is a terminal); yields its update function."""
     if enabled is None:

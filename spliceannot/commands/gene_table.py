@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import signal
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import click
 
-from spliceannot.commands._common import fail, handle_signals
+from spliceannot.commands._common import fail, handle_signals, log_to_stderr
 from spliceannot.errors import InputError
 from spliceannot.readers.annotation import Transcript, write_table
 from spliceannot.readers.gtf import TRANSCRIPT_CHOICES, read_gene_models
@@ -54,7 +51,7 @@ def gene_table(annotation: str, output: str, transcripts: str, biotype: str) -> 
     GTF/GFF3.
     """
     try:
-        with handle_signals(), _log_to_stderr():
+        with handle_signals(), log_to_stderr(PROG):
             models = read_gene_models(
                 annotation,
                 transcripts=transcripts,
@@ -88,17 +85,3 @@ def _write_atomically(path: Path, transcripts: list[Transcript]) -> None:
     except OSError as error:
         reason = error.strerror or str(error)
         raise InputError(f"{path}: cannot write the table: {reason}") from None
-
-
-@contextlib.contextmanager
-def _log_to_stderr() -> Iterator[None]:
-    """Show the library's warnings on stderr while the command runs."""
-    logger = logging.getLogger("spliceannot")
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter(f"{PROG}: %(levelname)s: %(message)s"))
-    handler.setLevel(logging.WARNING)
-    logger.addHandler(handler)
-    try:
-        yield
-    finally:
-        logger.removeHandler(handler)
