@@ -125,6 +125,8 @@ class VariantScorer:
     precomputed
         :class:`~spliceannot.readers.precomputed.PrecomputedScores`: an ALT
         found there takes its entries from the files and is not computed.
+    model_digest
+        SHA-256 of the model's weight files (part of the score cache's context).
     """
 
     def __init__(
@@ -138,6 +140,7 @@ class VariantScorer:
         precision: int = 2,
         cache=None,
         precomputed=None,
+        model_digest: str = "",
     ) -> None:
         self.reference = reference
         self.annotation = annotation
@@ -148,6 +151,7 @@ class VariantScorer:
         self.precision = precision
         self.cache = cache
         self.precomputed = precomputed
+        self.model_digest = model_digest
         self._row_keys: dict[int, str] = {}
 
     def _plan(self, index: int, record: Record, jobs: list[_Job]) -> Outcome:

@@ -44,7 +44,7 @@ class AnnotateSettings:
     chunk_size: int = 256
     threads: int = 0
     workers: int = 0  # 0 = auto
-    threads_per_worker: int = 1
+    threads_per_worker: int = 1  # 0 = torch's default
     cache: str | None = None  # the score cache's SQLite file; None = no cache
     precomputed: tuple[str, ...] = ()  # tabix-indexed score VCFs consulted before computing
 
@@ -112,15 +112,14 @@ class ModelTracks:
         self._compute = None
 
     def _load(self):
-        import torch
-
+        from spliceannot.engine._device import set_cpu_threads
         from spliceannot.engine.cone import ConeRunner
         from spliceannot.engine.runner import Predictor
         from spliceannot.engine.weights import load_model
         from spliceannot.errors import ModelError
 
         settings = self.settings
-        torch.set_num_threads(settings.threads_per_worker)
+        set_cpu_threads(settings.threads_per_worker)
         model = self._model or load_model(settings.model)
         if model.flank != self.flank or model.digest != self.digest:
             raise ModelError(f"{settings.model}: the weight files changed while running")
@@ -177,11 +176,10 @@ def build_scorer(settings: AnnotateSettings) -> VariantScorer:
     paths = model_files(settings.model)
     digest, flank, model = file_digest(paths), peek_flank(settings.model, paths), None
     if flank is None:  # the flank is only known by loading the networks
-        import torch
-
+        from spliceannot.engine._device import set_cpu_threads
         from spliceannot.engine.weights import load_model
 
-        torch.set_num_threads(settings.threads_per_worker)
+        set_cpu_threads(settings.threads_per_worker)
         model = load_model(settings.model)
         flank, digest = model.flank, model.digest
     geometry = WindowGeometry(flank=flank, distance=settings.distance)
@@ -212,6 +210,7 @@ def build_scorer(settings: AnnotateSettings) -> VariantScorer:
         precision=settings.precision,
         cache=cache,
         precomputed=precomputed,
+        model_digest=digest,
     )
 
 

@@ -200,6 +200,7 @@ def derive_scorer(base: VariantScorer, *, distance: int, mask: bool, cache=None)
         mask=mask,
         precision=base.precision,
         cache=cache,
+        model_digest=base.model_digest,
     )
 
 
@@ -268,13 +269,6 @@ class ScorerSet:
             )
             return None
         return ScoreCache(base_cache.path, context(distance, mask))
-
-
-def model_digest(spec: str) -> str:
-    """SHA-256 over the weight files ``--model spec`` loads, in load order (as ``load_model``)."""
-    from spliceannot.engine.files import file_digest, model_files
-
-    return file_digest(model_files(spec))
 
 
 # --------------------------------------------------------------------------- answering

@@ -195,6 +195,7 @@ def serve(
         compute=compute,
         device=device,
         batch_size=batch_size,
+        threads_per_worker=cpu_threads,
         cache=resolve_cache(cache_path, no_cache, PROG),
         precomputed=tuple(precomputed),
     )
@@ -203,12 +204,8 @@ def serve(
     try:
         try:
             check_inputs(settings)
-            if cpu_threads:
-                import torch
-
-                torch.set_num_threads(cpu_threads)
             scorer = build_scorer(settings)
-            digest = server.model_digest(model)
+            digest = scorer.model_digest
             ready = server.ready_message(
                 model=model,
                 digest=digest,

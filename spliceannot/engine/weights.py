@@ -26,12 +26,7 @@ import torch
 from spliceannot import __version__
 from spliceannot.atomic import atomic_path
 from spliceannot.engine.architecture import FLANKS, GROUPS, UNITS_PER_GROUP, Architecture
-from spliceannot.engine.files import (  # noqa: F401 - re-exported
-    WEIGHT_SUFFIXES,
-    file_digest,
-    model_files,
-    spliceai_model_paths,
-)
+from spliceannot.engine.files import WEIGHT_SUFFIXES, file_digest, model_files
 from spliceannot.engine.keras_h5 import from_keras_h5
 from spliceannot.engine.model import (
     Ensemble,
