@@ -69,6 +69,7 @@ class Summary:
     seconds: float = 0.0
     lines: int | None = None  # --output-mode per-gene: lines written
     omitted: int | None = None  # --output-mode per-gene: records without scores, left out
+    retried: int = 0  # --engine ray: shards sent again after the worker running them died
 
     def line(self) -> str:
         reasons = ", ".join(f"{reason}: {n}" for reason, n in sorted(self.passed.items()))
@@ -85,6 +86,8 @@ class Summary:
             )
         if reasons:
             text += f" ({reasons})"
+        if self.retried:
+            text += f"; {self.retried} shard(s) scored again after a worker was lost"
         rate = self.read / self.seconds if self.seconds > 0 else 0.0
         return text + f"; {self.seconds:.1f} s, {rate:.2f} records/s"
 
@@ -350,7 +353,7 @@ def annotate_records(
     """
     summary = Summary()
     started = time.perf_counter()
-    chunks = chunked(records, chunk_size)
+    chunks = pool.chunks(records, chunk_size) if hasattr(pool, "chunks") else chunked(records, chunk_size)
     if pool is not None:
         scored = pool.map_ordered(chunks)
     else:

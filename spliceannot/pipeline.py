@@ -47,6 +47,8 @@ class AnnotateSettings:
     threads_per_worker: int = 1  # 0 = torch's default
     cache: str | None = None  # the score cache's SQLite file; None = no cache
     precomputed: tuple[str, ...] = ()  # tabix-indexed score VCFs consulted before computing
+    engine: str = "local"  # local (this machine's processes) or ray (actors on a Ray cluster)
+    ray_address: str | None = None  # --engine ray: None = start a local cluster; auto or HOST:PORT = join
 
 
 def _check_distance(settings: AnnotateSettings) -> None:
@@ -217,6 +219,23 @@ def build_scorer(settings: AnnotateSettings) -> VariantScorer:
 OUTPUT_MODES = ("vcf", "per-gene")
 
 
+def _ray_pool(settings: AnnotateSettings):
+    """Actors on a Ray cluster (started here when no address is given)."""
+    from spliceannot.distributed import ENGINES, RayScoringPool, RaySettings
+
+    if settings.engine not in ENGINES:
+        raise InputError(f"--engine must be one of {', '.join(ENGINES)}, not {settings.engine!r}")
+    check_inputs(settings)
+    cluster = RaySettings(
+        address=settings.ray_address,
+        workers=settings.workers,
+        threads=max(1, settings.threads_per_worker),
+        device=settings.device,
+    )
+    # records further apart than SpliceAI's widest window share no reference sequence
+    return RayScoringPool(settings, cluster, gap=10_000 + 2 * settings.distance)
+
+
 def annotate_vcf(
     input_path: str,
     output_path: str,
@@ -251,7 +270,9 @@ def annotate_vcf(
     pool = None
     try:
         workers = 1 if scorer is not None else resolve_workers(settings)
-        if workers > 1:
+        if scorer is None and settings.engine == "ray":
+            pool = _ray_pool(settings)
+        elif workers > 1:
             from spliceannot.parallel import ScoringPool
 
             check_inputs(settings)
@@ -284,6 +305,7 @@ def annotate_vcf(
             progress=progress,
             pool=pool,
         )
+        summary.retried = getattr(pool, "retried", 0)
         if output_mode == "per-gene":
             summary.omitted = writer.skipped
             summary.lines = writer.lines
@@ -296,6 +318,10 @@ def annotate_vcf(
     finally:
         if pool is not None:
             pool.close()
+        if settings.engine == "ray" and scorer is None:
+            from spliceannot.distributed import disconnect
+
+            disconnect()
         source.close()
     if index and output_mode == "vcf":
         write_index(output_path, kind)

@@ -51,14 +51,23 @@ PROG = f"spliceannot {COMMAND}"
 @click.option("--skip-n", type=click.IntRange(min=0), default=1_000, show_default=True,
               help="Do not predict runs of at least this many N (non-ACGT) bases; 0 predicts all.")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
-@click.option("--threads", type=click.IntRange(min=1), default=None, help="CPU threads for torch.")
+@click.option("--threads", type=click.IntRange(min=1), default=None,
+              help="CPU threads for torch (with --engine ray: of each actor, default 1).")
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="local: this process; ray: batches of chunks on Ray actors (one per GPU, or "
+                   "--workers CPU actors), written in order with the same seams.")
+@click.option("--ray-address", default=None, metavar="ADDR",
+              help="With --engine ray: `auto` or HOST:PORT of a running cluster; default: start a "
+                   "local cluster on this machine.")
+@click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True,
+              help="With --engine ray: CPU actors (0 = one per --threads CPUs of the cluster).")
 @click.option("--tf32", is_flag=True,
               help="On CUDA, allow TF32 convolutions (faster, about 1e-3 less exact).")
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar in bases on stderr (default: when stderr is a terminal).")
 def predict(fasta, model, annotation, transcripts, biotype, regions, strands, bedgraph, bigwig,
             bed, hdf5, hdf5_dtype, threshold, bed_threshold, chunk_size, batch_size, skip_n,
-            device, threads, tf32, progress) -> None:
+            device, threads, tf32, engine, ray_address, workers, progress) -> None:
     """Predict acceptor and donor probabilities along a genome.
 
     Without -A both strands of every contig are scored (the minus strand is
@@ -74,6 +83,9 @@ def predict(fasta, model, annotation, transcripts, biotype, regions, strands, be
 
     chosen = lib.STRANDS if strands == "both" else (("+",) if strands == "plus" else ("-",))
     targets = _output_targets(bedgraph, bigwig, bed, hdf5, chosen)
+    if engine != "ray" and (ray_address or workers):
+        fail(COMMAND, "--ray-address and --workers need --engine ray")
+    network = None
     try:
         with handle_signals(), log_to_stderr(PROG):
             resolve_device(device)
@@ -98,7 +110,14 @@ def predict(fasta, model, annotation, transcripts, biotype, regions, strands, be
                 lib.check_regions(wanted_regions, lengths)
             set_cpu_threads(threads)
             loaded = load_model(model)
-            predictor = lib.GenomePredictor(loaded, device=device, chunk_size=chunk_size,
+            network = loaded
+            if engine == "ray":
+                from spliceannot.distributed import RayNetwork, RaySettings
+
+                cluster = RaySettings(address=ray_address, workers=workers, threads=threads or 1,
+                                      device=device)
+                network = RayNetwork(model, loaded.flank, cluster, tf32=tf32)
+            predictor = lib.GenomePredictor(network, device=device, chunk_size=chunk_size,
                                             batch_size=batch_size, skip_n=skip_n, tf32=tf32)
             total = lib.planned_positions(contigs, lengths, chosen, wanted_regions, genes)
             writers = _writers(lib, targets, chosen, lengths, threshold, bed_threshold,
@@ -112,8 +131,22 @@ def predict(fasta, model, annotation, transcripts, biotype, regions, strands, be
     except OSError as error:
         where = f"{error.filename}: " if error.filename else ""
         fail(COMMAND, f"{where}{error.strerror or error}")
+    finally:
+        if engine == "ray":
+            _leave_cluster(network)
     elapsed = time.perf_counter() - started
     _report(summary, elapsed)
+    retried = getattr(network, "retried", 0)
+    if retried:
+        click.echo(f"{PROG}: {retried} batch(es) computed again after a worker was lost", err=True)
+
+
+def _leave_cluster(network) -> None:
+    from spliceannot.distributed import disconnect
+
+    if hasattr(network, "close"):
+        network.close()
+    disconnect()
 
 
 def _output_targets(bedgraph, bigwig, bed, hdf5, strands) -> dict[str, str]:

@@ -446,16 +446,28 @@ class GenomePredictor:
         """
         if strand not in STRANDS:
             raise ValueError(f"strand must be + or -, not {strand!r}")
+        batches = self.batches(sequence, intervals, strand)
+        map_ordered = getattr(self.network, "map_ordered", None)
+        if map_ordered is not None:  # several batches in flight (e.g. on Ray actors), results in order
+            for chunks, probs in map_ordered(batches):
+                yield from self._blocks(contig, chunks, strand, probs)
+            return
+        for chunks, codes in batches:
+            yield from self._blocks(contig, chunks, strand, self.network(codes))
+
+    def batches(
+        self, sequence: bytes | bytearray, intervals: Iterable[Interval], strand: str
+    ) -> Iterator[tuple[list[tuple[Interval, Interval]], np.ndarray]]:
+        """``(chunks, codes)`` per forward pass: up to ``batch_size`` aligned chunks and their base codes."""
         anchor = 0 if strand == "+" else len(sequence) % self.ALIGN
         pending: list[tuple[Interval, Interval]] = []
-        chunks = chunk_intervals(intervals, self.chunk_size, self.ALIGN, self.MIN_CHUNK, anchor)
-        for chunk in chunks:
+        for chunk in chunk_intervals(intervals, self.chunk_size, self.ALIGN, self.MIN_CHUNK, anchor):
             pending.append(chunk)
             if len(pending) == self.batch_size:
-                yield from self._run(contig, sequence, pending, strand)
+                yield pending, self._codes(sequence, pending, strand)
                 pending = []
         if pending:
-            yield from self._run(contig, sequence, pending, strand)
+            yield pending, self._codes(sequence, pending, strand)
 
     def contig_blocks(
         self,
@@ -488,14 +500,10 @@ class GenomePredictor:
         parts = [block.probs for block in self.blocks("", sequence, [(start, end)], strand)]
         return np.concatenate(parts) if parts else np.zeros((0, 3), dtype=np.float32)
 
-    def _run(
-        self,
-        contig: str,
-        sequence: bytes | bytearray,
-        chunks: Sequence[tuple[Interval, Interval]],
-        strand: str,
-    ) -> Iterator[Block]:
-        """Compute a batch of ``(computed, kept)`` chunks; one block per chunk's kept part."""
+    def _codes(
+        self, sequence: bytes | bytearray, chunks: Sequence[tuple[Interval, Interval]], strand: str
+    ) -> np.ndarray:
+        """Base codes of a batch of ``(computed, kept)`` chunks, one row each, in model orientation."""
         half = self.flank // 2
         longest = max(last - first for (first, last), _ in chunks)
         codes = np.zeros((len(chunks), longest + self.flank), dtype=np.uint8)
@@ -504,7 +512,13 @@ class GenomePredictor:
             # convolutions its outputs do not see the padding
             window = window_codes(sequence, first - half, last + half, strand)
             codes[row, : len(window)] = window
-        probs = self.network(codes)
+        return codes
+
+    @staticmethod
+    def _blocks(
+        contig: str, chunks: Sequence[tuple[Interval, Interval]], strand: str, probs: np.ndarray
+    ) -> Iterator[Block]:
+        """One block per chunk's kept part, from the network's output for the batch."""
         for row, ((first, last), (start, end)) in enumerate(chunks):
             values = probs[row, : last - first]
             if strand == "-":

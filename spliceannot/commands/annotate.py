@@ -51,6 +51,12 @@ from spliceannot.commands._common import fail, handle_signals, progress_bar, res
                    "(at most 4), 1 on a GPU.")
 @click.option("--threads-per-worker", default=1, show_default=True, type=click.IntRange(1, 256),
               help="CPU threads of each scoring process (one thread per core is fastest on small machines).")
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="local: processes on this machine; ray: actors on a Ray cluster (one per GPU, or "
+                   "--workers CPU actors of --threads-per-worker CPUs; 0 = fill the cluster's CPUs).")
+@click.option("--ray-address", default=None, metavar="ADDR",
+              help="With --engine ray: `auto` or HOST:PORT of a running cluster (`ray start --head`); "
+                   "default: start a local cluster on this machine.")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
 @click.option("--batch-size", default=32, show_default=True, type=click.IntRange(1, 4096),
               help="Windows per forward pass.")
@@ -68,7 +74,7 @@ from spliceannot.commands._common import fail, handle_signals, progress_bar, res
               help="Progress bar on stderr (default: when stderr is a terminal).")
 def annotate(input_path, output_path, reference, annotation, distance, mask, model, output_type,
              threads, regions, write_index, precision, per_allele_fields, transcripts, iupac,
-             compute, chunk_size, workers, threads_per_worker, device, batch_size, cache_path,
+             compute, chunk_size, workers, threads_per_worker, engine, ray_address, device, batch_size, cache_path,
              no_cache, precomputed, output_mode, progress) -> None:
     """Annotate the variants of a VCF/BCF with SpliceAI delta scores.
 
@@ -101,7 +107,11 @@ def annotate(input_path, output_path, reference, annotation, distance, mask, mod
         threads=threads,
         cache=cache,
         precomputed=tuple(precomputed),
+        engine=engine,
+        ray_address=ray_address,
     )
+    if ray_address and engine != "ray":
+        fail("annotate", "--ray-address needs --engine ray")
     command_line = "annotate " + " ".join(shlex.quote(a) for a in sys.argv[2:])
     region_list = [r for r in regions.split(",") if r] if regions else None
     try:

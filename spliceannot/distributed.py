@@ -1,0 +1,363 @@
+"""Scoring and prediction on a Ray cluster (``--engine ray``).
+
+The driver (the ``spliceannot`` process) reads the input, cuts it into
+shards, hands the shards to Ray actors and writes the results back in input
+order, so the output is byte-identical to a single-process run.  Each actor
+loads the model once and keeps it; there is one actor per GPU when the
+cluster has GPUs, otherwise a configurable number of CPU actors.
+
+- ``annotate``: a shard is a run of consecutive input records, cut only
+  where the next record is on another contig or further than a window away
+  from the previous one, so records that share a gene window are scored
+  together (they share reference tiles).  Actors read the genome, the
+  annotation, the model and the score cache from the paths given on the
+  command line: on a cluster of several machines these paths must be
+  readable on every node (a shared filesystem).
+- ``predict``: a shard is one batch of chunks of a contig (on the same
+  64-position grid as a single-process run); the driver reads the FASTA and
+  sends base codes, actors return probabilities, so only the model needs to
+  be reachable from the nodes.
+
+Faults: when an actor process dies (killed, out of memory, node lost) Ray
+restarts it and the driver sends its unfinished shards again; results are
+only taken once, in order, so no record is lost or written twice.  An
+interrupted driver drops its temporary output as a single-process run does.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from spliceannot.errors import InputError, ModelError
+
+log = logging.getLogger(__name__)
+
+ENGINES = ("local", "ray")
+SHARD_RETRIES = 10  # times one shard is sent again after the actor running it died
+_OBJECT_STORE_BYTES = 512 * 1024**2  # object store of a local cluster started by the driver
+
+
+@dataclass(frozen=True)
+class RaySettings:
+    """How to reach (or start) a Ray cluster and how many actors to run on it.
+
+    Attributes
+    ----------
+    address
+        ``None``: start a local cluster on this machine; ``auto`` or
+        ``HOST:PORT`` / ``ray://HOST:PORT``: join that cluster.
+    workers
+        CPU actors (0 = one per ``threads`` CPUs of the cluster); ignored
+        when the cluster has GPUs (one actor per GPU).
+    threads
+        CPU threads (and Ray CPUs) of each actor.
+    device
+        ``auto`` (GPUs when the cluster has them), ``cpu`` or ``cuda``.
+    """
+
+    address: str | None = None
+    workers: int = 0
+    threads: int = 1
+    device: str = "auto"
+
+
+class ClusterError(InputError):
+    """Ray is missing, or the cluster could not be reached or started (a one-line message)."""
+
+
+def _ray():
+    try:
+        import ray
+    except ImportError as error:  # pragma: no cover - ray is a dependency
+        raise ClusterError("--engine ray needs the ray package: pip install 'spliceannot[ray]'") from error
+    return ray
+
+
+def connect(address: str | None):
+    """Join the cluster at ``address`` or start a local one; returns the ``ray`` module."""
+    ray = _ray()
+    if ray.is_initialized():
+        return ray
+    os.environ.setdefault("RAY_DEDUP_LOGS", "0")
+    options = dict(
+        include_dashboard=False,
+        log_to_driver=False,
+        logging_level=logging.ERROR,
+        configure_logging=True,
+    )
+    if address is None:
+        cpus = len(os.sched_getaffinity(0))
+        options.update(num_cpus=cpus, object_store_memory=_OBJECT_STORE_BYTES)
+    else:
+        options["address"] = address
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        ray.init(**options)
+    except (ConnectionError, RuntimeError, ValueError) as error:
+        where = f"at {address}" if address else "on this machine"
+        raise ClusterError(f"could not start or reach a Ray cluster {where}: {str(error).splitlines()[0]}") from None
+    if threading.current_thread() is threading.main_thread():
+        for signum, handler in handlers.items():  # ray.init replaces them; ours drop partial output
+            if handler is not None:
+                signal.signal(signum, handler)
+    return ray
+
+
+def disconnect() -> None:
+    """Leave the cluster (and stop it when this process started it)."""
+    ray = _ray()
+    if ray.is_initialized():
+        ray.shutdown()
+
+
+def plan_actors(ray, settings: RaySettings) -> tuple[int, dict]:
+    """How many actors, and the Ray resources of each, for this cluster."""
+    resources = ray.cluster_resources()
+    gpus = int(resources.get("GPU", 0))
+    if settings.device != "cpu" and gpus > 0:
+        return gpus, {"num_cpus": 1, "num_gpus": 1}
+    if settings.device.startswith("cuda"):
+        raise ClusterError("--device cuda was asked for, but the Ray cluster has no GPU")
+    cpus = int(resources.get("CPU", 1))
+    threads = max(1, settings.threads)
+    workers = settings.workers or max(1, cpus // threads)
+    return workers, {"num_cpus": min(threads, max(cpus, 1)), "num_gpus": 0}
+
+
+class ActorPool:
+    """Actors of one class, fed shards in order, with their results collected in order.
+
+    Parameters
+    ----------
+    ray
+        The connected ``ray`` module.
+    cls
+        The actor class (plain Python; made remote here).
+    args
+        Constructor arguments of every actor.
+    count
+        Number of actors.
+    resources
+        ``num_cpus`` / ``num_gpus`` of each actor.
+    in_flight
+        Shards sent ahead per actor (bounds the driver's memory).
+    """
+
+    def __init__(self, ray, cls, args: tuple, count: int, resources: dict, in_flight: int = 2) -> None:
+        self.ray = ray
+        remote = ray.remote(cls).options(max_restarts=-1, max_task_retries=0, **resources)
+        self.actors = [remote.remote(*args) for _ in range(count)]
+        self.in_flight = max(1, in_flight) * count
+        self.retried = 0
+        self._next = 0
+
+    def _submit(self, method: str, item):
+        actor = self.actors[self._next % len(self.actors)]
+        self._next += 1
+        return getattr(actor, method).remote(item)
+
+    def map_ordered(self, items: Iterable, method: str, payload: Callable = lambda item: item) -> Iterator[tuple]:
+        """``(item, result)`` for each item, in order; ``method`` is called with ``payload(item)``."""
+        pending: collections.deque = collections.deque()
+        for item in items:
+            pending.append([item, payload(item), None, 0])
+            pending[-1][2] = self._submit(method, pending[-1][1])
+            if len(pending) >= self.in_flight:
+                yield self._collect(pending.popleft(), method)
+        while pending:
+            yield self._collect(pending.popleft(), method)
+
+    def _collect(self, entry: list, method: str) -> tuple:
+        from ray.exceptions import RayActorError, WorkerCrashedError
+
+        item, data, ref, tries = entry
+        while True:
+            try:
+                result = self.ray.get(ref)
+                break
+            except (RayActorError, WorkerCrashedError) as error:
+                tries += 1
+                if tries > SHARD_RETRIES:
+                    raise ClusterError(f"a shard failed {tries} times: its worker died ({type(error).__name__})") from None
+                self.retried += 1
+                log.info("a worker died; its shard is sent again (%d retries so far)", self.retried)
+                time.sleep(min(2.0, 0.25 * tries))  # let Ray restart the actor
+                ref = self._submit(method, data)
+        if isinstance(result, _Failure):
+            result.raise_()
+        return item, result
+
+    def close(self) -> None:
+        for actor in self.actors:
+            try:
+                self.ray.kill(actor)
+            except Exception:  # noqa: BLE001 - best effort at shutdown
+                pass
+        self.actors = []
+
+
+@dataclass(frozen=True)
+class _Failure:
+    """An input or model error raised in an actor, sent back to be raised in the driver."""
+
+    kind: str
+    message: str
+
+    def raise_(self) -> None:
+        raise (ModelError if self.kind == "model" else InputError)(self.message)
+
+
+def _guarded(function: Callable, *args):
+    try:
+        return function(*args)
+    except ModelError as error:
+        return _Failure("model", str(error))
+    except (InputError, ValueError) as error:
+        return _Failure("input", str(error))
+
+
+# ----------------------------------------------------------------------------- annotate
+
+
+class AnnotateWorker:
+    """A Ray actor holding a :class:`~spliceannot.annotate.VariantScorer`."""
+
+    def __init__(self, settings, threads: int) -> None:
+        self.settings = settings
+        self.threads = threads
+        self.scorer = None
+
+    def _score(self, views):
+        if self.scorer is None:
+            from spliceannot.pipeline import build_scorer
+
+            self.scorer = build_scorer(self.settings)
+        return self.scorer.score(views)
+
+    def score(self, views):
+        return _guarded(self._score, views)
+
+    def pid(self) -> int:
+        return os.getpid()
+
+
+def genomic_shards(records: Iterable, size: int, gap: int) -> Iterator[list]:
+    """Runs of consecutive records of about ``size``, cut between records that share no window.
+
+    A shard ends once it holds ``size`` records and the next record is on
+    another contig or more than ``gap`` bases further on (or, in a dense
+    stretch, at ``4 * size`` records).
+    """
+    shard: list = []
+    for record in records:
+        if len(shard) >= size:
+            last = shard[-1]
+            if len(shard) >= 4 * size or record.chrom != last.chrom or abs(record.pos - last.pos) > gap:
+                yield shard
+                shard = []
+        shard.append(record)
+    if shard:
+        yield shard
+
+
+class RayScoringPool:
+    """``annotate``'s scoring on Ray actors, with the interface of :class:`~spliceannot.parallel.ScoringPool`."""
+
+    def __init__(self, settings, ray_settings: RaySettings, gap: int) -> None:
+        self.gap = gap
+        ray = connect(ray_settings.address)
+        count, resources = plan_actors(ray, ray_settings)
+        if resources["num_gpus"]:
+            settings = _with_device(settings, "cuda")
+        elif settings.device == "auto":
+            settings = _with_device(settings, "cpu")
+        self.workers = count
+        self.pool = ActorPool(ray, AnnotateWorker, (settings, ray_settings.threads), count, resources)
+
+    def chunks(self, records: Iterable, size: int) -> Iterator[list]:
+        return genomic_shards(records, size, self.gap)
+
+    def map_ordered(self, chunks: Iterable[list]) -> Iterator[tuple[list, list]]:
+        from spliceannot.annotate import record_view
+
+        return self.pool.map_ordered(chunks, "score", lambda chunk: [record_view(r) for r in chunk])
+
+    @property
+    def retried(self) -> int:
+        return self.pool.retried
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+def _with_device(settings, device: str):
+    from dataclasses import replace
+
+    return replace(settings, device=device)
+
+
+# ----------------------------------------------------------------------------- predict
+
+
+class PredictWorker:
+    """A Ray actor holding a prepared network for ``predict``."""
+
+    def __init__(self, model: str, device: str, tf32: bool, threads: int) -> None:
+        self.args = (model, device, tf32, threads)
+        self.network = None
+
+    def _run(self, codes):
+        if self.network is None:
+            from spliceannot.engine._device import set_cpu_threads
+            from spliceannot.engine.weights import load_model
+            from spliceannot.trainers.predict import Network
+
+            model, device, tf32, threads = self.args
+            set_cpu_threads(threads)
+            self.network = Network(load_model(model), device=device, tf32=tf32)
+        return self.network(codes)
+
+    def run(self, codes):
+        return _guarded(self._run, codes)
+
+    def pid(self) -> int:
+        return os.getpid()
+
+
+class RayNetwork:
+    """Runs :class:`~spliceannot.trainers.predict.Network` batches on Ray actors, in order.
+
+    Has the ``flank`` of the model and a :meth:`map_ordered` that
+    :class:`~spliceannot.trainers.predict.GenomePredictor` uses to keep
+    several batches in flight.
+    """
+
+    def __init__(self, model: str, flank: int, ray_settings: RaySettings, tf32: bool = False) -> None:
+        self.flank = flank
+        ray = connect(ray_settings.address)
+        count, resources = plan_actors(ray, ray_settings)
+        device = "cuda" if resources["num_gpus"] else "cpu"
+        self.workers = count
+        self.pool = ActorPool(ray, PredictWorker, (model, device, tf32, ray_settings.threads), count, resources)
+
+    def __call__(self, codes):
+        return next(self.map_ordered([(None, codes)]))[1]
+
+    def map_ordered(self, items: Iterable[tuple]) -> Iterator[tuple]:
+        """``(key, probabilities)`` for ``(key, codes)`` items, in order."""
+        for (key, _), probs in self.pool.map_ordered(items, "run", lambda item: item[1]):
+            yield key, probs
+
+    @property
+    def retried(self) -> int:
+        return self.pool.retried
+
+    def close(self) -> None:
+        self.pool.close()
