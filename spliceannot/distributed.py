@@ -30,6 +30,7 @@ import collections
 import logging
 import os
 import signal
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -92,10 +93,11 @@ def connect(address: str | None):
         logging_level=logging.ERROR,
         configure_logging=True,
     )
-    if address is None:
+    if address is None:  # "local": a new cluster, never one another process started
         cpus = len(os.sched_getaffinity(0))
-        options.update(num_cpus=cpus, object_store_memory=_OBJECT_STORE_BYTES)
+        options.update(address="local", num_cpus=cpus, object_store_memory=_OBJECT_STORE_BYTES)
     else:
+        _check_reachable(address)
         options["address"] = address
     handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT)}
     try:
@@ -106,8 +108,47 @@ def connect(address: str | None):
     if threading.current_thread() is threading.main_thread():
         for signum, handler in handlers.items():  # ray.init replaces them; ours drop partial output
             if handler is not None:
-                signal.signal(signum, handler)
+                signal.signal(signum, _recording(handler))
     return ray
+
+
+_received: list[int] = []  # signals that arrived while this process drove a cluster
+
+
+def _recording(handler):
+    """``handler``, noting the signal first: Ray turns an exception raised inside ``ray.get`` into exit 1."""
+
+    def on_signal(signum, frame):
+        _received.append(signum)
+        if callable(handler):
+            return handler(signum, frame)
+        if handler == signal.SIG_IGN:
+            return None
+        raise SystemExit(128 + signum)
+
+    return on_signal
+
+
+def _reraise_signal() -> None:
+    """Raise what the signal handler meant to, if a signal is why ``ray.get`` exited."""
+    if _received:
+        signum = _received[-1]
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt from None
+        raise SystemExit(128 + signum) from None
+
+
+def _check_reachable(address: str, timeout: float = 5.0) -> None:
+    """Fail fast on a HOST:PORT nobody listens on (``ray.init`` would retry for minutes)."""
+    if address == "auto" or "://" in address:
+        return
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise ClusterError(f"--ray-address must be auto, HOST:PORT or ray://HOST:PORT, not {address!r}")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as error:
+        raise ClusterError(f"cannot reach a Ray cluster at {address}: {error.strerror or error}") from None
 
 
 def disconnect() -> None:
@@ -182,6 +223,9 @@ class ActorPool:
             try:
                 result = self.ray.get(ref)
                 break
+            except (SystemExit, KeyboardInterrupt):
+                _reraise_signal()
+                raise
             except (RayActorError, WorkerCrashedError) as error:
                 tries += 1
                 if tries > SHARD_RETRIES:
@@ -244,6 +288,11 @@ class AnnotateWorker:
     def score(self, views):
         return _guarded(self._score, views)
 
+    def cache_counts(self) -> tuple[int, int]:
+        """Score-cache ``(hits, misses)`` of this actor so far."""
+        cache = None if self.scorer is None else self.scorer.cache
+        return (0, 0) if cache is None else (cache.hits, cache.misses)
+
     def pid(self) -> int:
         return os.getpid()
 
@@ -292,6 +341,11 @@ class RayScoringPool:
     @property
     def retried(self) -> int:
         return self.pool.retried
+
+    def cache_counts(self) -> tuple[int, int]:
+        """Score-cache ``(hits, misses)`` summed over the actors."""
+        counts = self.pool.ray.get([actor.cache_counts.remote() for actor in self.pool.actors])
+        return sum(c[0] for c in counts), sum(c[1] for c in counts)
 
     def close(self) -> None:
         self.pool.close()
