@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from spliceannot.commands._cluster import engine_options
 from spliceannot.commands._common import fail, handle_signals, log_to_stderr, progress_bar
 
 COMMAND = "predict"
@@ -53,12 +54,7 @@ PROG = f"spliceannot {COMMAND}"
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
 @click.option("--threads", type=click.IntRange(min=1), default=None,
               help="CPU threads for torch (with --engine ray: of each actor, default 1).")
-@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
-              help="local: this process; ray: batches of chunks on Ray actors (one per GPU, or "
-                   "--workers CPU actors), written in order with the same seams.")
-@click.option("--ray-address", default=None, metavar="ADDR",
-              help="With --engine ray: `auto` or HOST:PORT of a running cluster; default: start a "
-                   "local cluster on this machine.")
+@engine_options
 @click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True,
               help="With --engine ray: CPU actors (0 = one per --threads CPUs of the cluster).")
 @click.option("--tf32", is_flag=True,

@@ -8,6 +8,7 @@ import sys
 
 import click
 
+from spliceannot.commands._cluster import engine_options
 from spliceannot.commands._common import fail, handle_signals, progress_bar, resolve_cache
 
 
@@ -51,12 +52,7 @@ from spliceannot.commands._common import fail, handle_signals, progress_bar, res
                    "(at most 4), 1 on a GPU.")
 @click.option("--threads-per-worker", default=1, show_default=True, type=click.IntRange(1, 256),
               help="CPU threads of each scoring process (one thread per core is fastest on small machines).")
-@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
-              help="local: processes on this machine; ray: actors on a Ray cluster (one per GPU, or "
-                   "--workers CPU actors of --threads-per-worker CPUs; 0 = fill the cluster's CPUs).")
-@click.option("--ray-address", default=None, metavar="ADDR",
-              help="With --engine ray: `auto` or HOST:PORT of a running cluster (`ray start --head`); "
-                   "default: start a local cluster on this machine.")
+@engine_options
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
 @click.option("--batch-size", default=32, show_default=True, type=click.IntRange(1, 4096),
               help="Windows per forward pass.")
