@@ -104,7 +104,11 @@ def connect(address: str | None):
         ray.init(**options)
     except (ConnectionError, RuntimeError, ValueError) as error:
         where = f"at {address}" if address else "on this machine"
-        raise ClusterError(f"could not start or reach a Ray cluster {where}: {str(error).splitlines()[0]}") from None
+        message = str(error).splitlines()[0]
+        if _authentication_failed(error):
+            message += " (the cluster uses token authentication: set RAY_AUTH_MODE=token, with the token in "
+            message += "RAY_AUTH_TOKEN or ~/.ray/auth_token)"
+        raise ClusterError(f"could not start or reach a Ray cluster {where}: {message}") from None
     if threading.current_thread() is threading.main_thread():
         for signum, handler in handlers.items():  # ray.init replaces them; ours drop partial output
             if handler is not None:
@@ -136,6 +140,16 @@ def _reraise_signal() -> None:
         if signum == signal.SIGINT:
             raise KeyboardInterrupt from None
         raise SystemExit(128 + signum) from None
+
+
+def _authentication_failed(error: BaseException) -> bool:
+    """Whether Ray's token authentication is why connecting failed."""
+    seen = error
+    while seen is not None:
+        if type(seen).__name__ == "AuthenticationError":
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _check_reachable(address: str, timeout: float = 5.0) -> None:

@@ -255,3 +255,30 @@ def test_an_unreachable_cluster_is_one_line_and_no_output(genome, tiny_model, tm
     assert not output.exists()
     result = _spliceannot(*_annotate_args(genome, tiny_model, output, "--ray-address", "auto"))
     assert result.returncode == 2 and "--ray-address needs --engine ray" in result.stderr
+
+
+def test_joining_a_running_cluster_by_address(genome, tiny_model, tmp_path):
+    """`ray start --head` elsewhere; `--ray-address HOST:PORT` joins it and leaves it running."""
+    import socket
+
+    ray_cli = Path(sys.executable).with_name("ray")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "RAY_AUTH_MODE": "token"}  # Ray >= 2.5x clusters want their token
+    started = subprocess.run([ray_cli, "start", "--head", "--port", str(port), "--num-cpus", "2",
+                              "--include-dashboard=false", "--disable-usage-stats"],
+                             capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
+    assert started.returncode == 0, started.stderr
+    try:
+        local = _spliceannot(*_annotate_args(genome, tiny_model, tmp_path / "local.vcf", "--no-cache", "--workers", 1))
+        joined = _spliceannot(*_annotate_args(genome, tiny_model, tmp_path / "joined.vcf", "--no-cache",
+                                              "--engine", "ray", "--ray-address", f"127.0.0.1:{port}"),
+                              env=env)  # fmt: skip
+        assert local.returncode == 0 and joined.returncode == 0, joined.stderr
+        assert _content(tmp_path / "joined.vcf") == _content(tmp_path / "local.vcf")
+        status = subprocess.run([ray_cli, "status", "--address", f"127.0.0.1:{port}"], capture_output=True,
+                                text=True, env=env, timeout=60)  # fmt: skip
+        assert status.returncode == 0, status.stderr  # the cluster outlives the run
+    finally:
+        subprocess.run([ray_cli, "stop", "--force"], capture_output=True, timeout=120)
