@@ -282,3 +282,23 @@ def test_joining_a_running_cluster_by_address(genome, tiny_model, tmp_path):
         assert status.returncode == 0, status.stderr  # the cluster outlives the run
     finally:
         subprocess.run([ray_cli, "stop", "--force"], capture_output=True, timeout=120)
+
+
+def test_shards_are_cut_only_between_records_that_share_no_window():
+    from spliceannot.annotate import Record
+    from spliceannot.distributed import genomic_shards
+
+    def rec(chrom, pos):
+        return Record(chrom, pos, "A", ("G",))
+
+    records = [rec("1", p) for p in (100, 200, 300, 20_000, 20_100)] + [rec("2", 50), rec("1", 10)]
+    shards = list(genomic_shards(records, size=2, gap=10_100))
+    # 100..300 stay together (within a window); a jump of > gap, or another contig, may end a shard
+    assert [[(r.chrom, r.pos) for r in s] for s in shards] == [
+        [("1", 100), ("1", 200), ("1", 300)],
+        [("1", 20_000), ("1", 20_100)],
+        [("2", 50), ("1", 10)],
+    ]
+    dense = [rec("1", p) for p in range(1, 100)]
+    assert [len(s) for s in genomic_shards(dense, size=10, gap=10_100)] == [40, 40, 19]  # capped at 4 x size
+    assert sum(map(len, genomic_shards(records, 1, 0))) == len(records)
