@@ -303,13 +303,28 @@ def _keep_best_entry(best: dict, job: _Job, entry: str) -> None:
         best[key] = values
 
 
+_NOT_TEXT = "<not UTF-8>"  # stands for a field pysam cannot decode; never matches, never scored
+
+
 def record_view(record) -> Record:
-    """A :class:`Record` from a pysam VariantRecord."""
+    """A :class:`Record` from a pysam VariantRecord.
+
+    A CHROM, REF or ALT that is not UTF-8 becomes ``<not UTF-8>``, so the
+    record passes through unscored (no gene, REF mismatch or no scorable ALT).
+    """
+
+    def text(read):
+        try:
+            return read()
+        except UnicodeDecodeError:
+            return _NOT_TEXT
+
+    alts = text(lambda: tuple(record.alts or ()))
     return Record(
-        chrom=record.chrom,
+        chrom=text(lambda: record.chrom),
         pos=record.pos,
-        ref=record.ref or "",
-        alts=tuple(record.alts or ()),
+        ref=text(lambda: record.ref or ""),
+        alts=(alts,) if alts == _NOT_TEXT else alts,
     )
 
 

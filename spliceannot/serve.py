@@ -42,6 +42,9 @@ log = logging.getLogger(__name__)
 _NO_ID = object()  # a control request sent without "id"
 _EOF = object()  # the end of a session's input
 _READ_SIZE = 1 << 16
+MAX_LINE = 1 << 20  # longest request line, in bytes; longer ones get an error reply
+_TOO_LONG = object()  # stands for a line longer than MAX_LINE
+_INBOX_LINES = 4096  # lines read ahead of scoring; a faster client waits (back-pressure)
 
 
 # --------------------------------------------------------------------------- requests
@@ -137,6 +140,8 @@ def parse_request(line: str | bytes, *, distance: int, mask: bool) -> Request:
         return BadRequest(None, str(error))
     except ValueError:  # JSONDecodeError, UnicodeDecodeError
         return BadRequest(None, "not a JSON object: the line is not valid JSON")
+    except RecursionError:
+        return BadRequest(None, "not a JSON object: nested too deeply")
     if not isinstance(message, dict):
         return BadRequest(None, f"not a JSON object: got {_shown(message)}")
     ident = message.get("id")
@@ -416,15 +421,24 @@ def encode(message: dict) -> bytes:
 def _read_lines(read: Callable[[], bytes], inbox: queue.Queue) -> None:
     """Split a byte stream into lines for ``inbox``; ``_EOF`` at the end (reader thread)."""
     pending = b""
+    skipping = False  # inside a line longer than MAX_LINE: drop bytes up to its newline
     try:
         while True:
             chunk = read()
             if not chunk:
                 break
+            if skipping:
+                cut = chunk.find(b"\n")
+                if cut < 0:
+                    continue
+                skipping, chunk = False, chunk[cut + 1 :]
             pending += chunk
             *lines, pending = pending.split(b"\n")
             for line in lines:
-                inbox.put(line)
+                inbox.put(line if len(line) <= MAX_LINE else _TOO_LONG)
+            if len(pending) > MAX_LINE:
+                inbox.put(_TOO_LONG)
+                pending, skipping = b"", True
     except OSError:
         pass
     if pending:
@@ -468,7 +482,7 @@ class Session:
         self.answer = answer
         self.max_wait = max_wait
         self.max_batch = max_batch
-        self.inbox: queue.Queue = queue.Queue()
+        self.inbox: queue.Queue = queue.Queue(maxsize=_INBOX_LINES)
         self.reader = threading.Thread(
             target=_read_lines, args=(read, self.inbox), name=f"{name}-reader", daemon=True
         )
@@ -515,6 +529,9 @@ class Session:
                     break
             if line is _EOF:
                 return batch, True
+            if line is _TOO_LONG:
+                batch.append(BadRequest(None, f"request line longer than {MAX_LINE} bytes"))
+                continue
             line = line.rstrip(b"\r")
             if not line.strip():
                 if not batch:

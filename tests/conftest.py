@@ -10,12 +10,19 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
 
 from toy import FASTA, builtin_rows, table_text, write_tiny_checkpoint
 
 settings.register_profile("spliceannot", derandomize=True, deadline=None, database=None)
-settings.load_profile("spliceannot")
+# "ci" (the default): a few seconds per property; "long": 10,000 random examples per property,
+# chosen with `pytest --hypothesis-profile=long` or SPLICEANNOT_HYPOTHESIS_PROFILE=long.
+settings.register_profile("ci", parent=settings.get_profile("spliceannot"), max_examples=60)
+settings.register_profile(
+    "long", deadline=None, max_examples=10_000, derandomize=False, database=None,
+    suppress_health_check=list(HealthCheck),
+)
+settings.load_profile(os.environ.get("SPLICEANNOT_HYPOTHESIS_PROFILE", "ci"))
 
 # Synthetic transcripts (on top of SpliceAI's chr16 genes) that put scorable
 # positions within a window's half-width of either end of the example contig.

@@ -9,7 +9,7 @@ import sys
 import click
 
 from spliceannot.commands._cluster import engine_options
-from spliceannot.commands._common import fail, handle_signals, progress_bar, resolve_cache
+from spliceannot.commands._common import fail, handle_signals, log_to_stderr, progress_bar, resolve_cache
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -111,7 +111,7 @@ def annotate(input_path, output_path, reference, annotation, distance, mask, mod
     command_line = "annotate " + " ".join(shlex.quote(a) for a in sys.argv[2:])
     region_list = [r for r in regions.split(",") if r] if regions else None
     try:
-        with handle_signals(), progress_bar(progress, unit="rec") as bar:
+        with handle_signals(), log_to_stderr("spliceannot annotate"), progress_bar(progress, unit="rec") as bar:
             summary = annotate_vcf(
                 input_path,
                 output_path,
@@ -125,4 +125,7 @@ def annotate(input_path, output_path, reference, annotation, distance, mask, mod
             )
     except (InputError, ModelError, ValueError) as error:
         fail("annotate", str(error))
+    except OSError as error:  # e.g. the disk filled up while the index was written
+        where = f"{error.filename}: " if error.filename else ""
+        fail("annotate", f"{where}{error.strerror or error}")
     click.echo(f"spliceannot annotate: {summary.line()}", err=True)

@@ -119,6 +119,15 @@ def read_torch_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     try:
         loaded = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises many types for bad or unsafe files
+        import pickle
+
+        if isinstance(error, pickle.UnpicklingError):
+            # torch's own text suggests weights_only=False: never for a file we did not make
+            raise ModelError(
+                f"{path}: refused: it holds pickled objects other than tensors, which could "
+                "run code when loaded (convert it where it was made, to a state_dict of "
+                "tensors or safetensors)"
+            ) from None
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise ModelError(f"{path}: cannot load as a weights-only PyTorch file ({first})") from None
     if isinstance(loaded, dict) and "state_dict" in loaded and isinstance(loaded["state_dict"], dict):

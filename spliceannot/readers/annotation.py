@@ -220,6 +220,11 @@ def read_table(path: str | Path) -> list[Transcript]:
             tx_end = int(fields[column["TX_END"]])
         except ValueError:
             raise InputError(f"{path}:{number}: TX_START/TX_END must be integers") from None
+        if not 0 <= tx_start <= tx_end:
+            raise InputError(
+                f"{path}:{number}: TX_START/TX_END must satisfy 0 <= TX_START <= TX_END, "
+                f"found {tx_start} and {tx_end}"
+            )
         strand = fields[column["STRAND"]]
         if strand not in ("+", "-"):
             raise InputError(f"{path}:{number}: STRAND must be + or -, found {strand!r}")
@@ -261,6 +266,8 @@ def load_annotation(spec: str, *, transcripts: str = "canonical") -> Annotation:
         raise InputError(f"{spec}: annotation not found (expected grch37, grch38, a table or a GTF/GFF3)")
     if path.is_dir():
         raise InputError(f"{spec}: is a directory, expected an annotation file")
+    if path.is_char_device() or path.is_block_device():  # /dev/zero would be read forever
+        raise InputError(f"{spec}: is a device, expected an annotation file")
     if spec.lower().endswith(GTF_SUFFIXES):
         from spliceannot.readers.gtf import read_gtf_transcripts
 

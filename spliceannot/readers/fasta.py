@@ -27,6 +27,7 @@ class Reference:
             raise InputError(f"{self.path}: reference FASTA not found")
         if p.is_dir():
             raise InputError(f"{self.path}: is a directory, expected a FASTA file")
+        check_index(p)
         try:
             self._fasta = pysam.FastaFile(self.path)
         except (OSError, ValueError) as error:
@@ -57,3 +58,51 @@ class Reference:
 
     def close(self) -> None:
         self._fasta.close()
+
+
+_HEADER_PEEK = 512  # bytes read before each contig's sequence to see its header line
+
+
+def check_index(path: Path) -> None:
+    """Refuse a plain FASTA whose ``.fai`` no longer describes it (edited after indexing).
+
+    htslib trusts the offsets of an existing ``.fai``; a stale one silently
+    returns the wrong bases.  Each contig's header line must end right before
+    its recorded offset, its first sequence line must have the recorded
+    width, and its sequence must fit in the file.  (bgzipped FASTA: not checked.)
+    """
+    index = Path(str(path) + ".fai")
+    if not index.is_file():
+        return
+    with open(path, "rb") as handle:
+        if handle.read(2) == b"\x1f\x8b":
+            return
+        size = path.stat().st_size
+        try:
+            entries = [line.split("\t") for line in index.read_text().splitlines() if line.strip()]
+            for number, fields in enumerate(entries, start=1):
+                name, length, offset, bases, width = fields[0], *map(int, fields[1:5])
+                start = max(0, offset - _HEADER_PEEK)
+                handle.seek(start)
+                before = handle.read(offset - start)
+                lines = before[:-1].rsplit(b"\n", 1)
+                # the header line's start is in view unless the header is longer than the peek
+                header = lines[-1].rstrip(b"\r") if len(lines) > 1 or start == 0 else None
+                handle.seek(offset)
+                first = handle.read(width)
+                full_lines, rest = divmod(length, bases) if bases else (0, 0)
+                end = offset + full_lines * width + rest
+                if (
+                    not before.endswith(b"\n")
+                    or (header is not None and header.split()[:1] != [b">" + name.encode()])
+                    or (length > bases and first.find(b"\n") != width - 1)
+                    or end > size
+                ):
+                    raise InputError(
+                        f"{index}:{number}: index does not match {path} ({name!r}); the "
+                        "FASTA changed after it was indexed: delete the .fai so it is rebuilt"
+                    )
+        except (ValueError, IndexError):
+            raise InputError(
+                f"{index}: not a valid FASTA index (.fai); delete it so it is rebuilt"
+            ) from None

@@ -27,6 +27,7 @@ import gzip
 import itertools
 import logging
 import os
+import stat
 import sys
 import zlib
 from array import array
@@ -276,6 +277,8 @@ def _data_lines(path: str) -> Iterator[tuple[int, str, list[str], tuple[int, int
 
 
 def _open(path: str) -> BinaryIO:
+    if stat.S_ISCHR(os.stat(path).st_mode) or stat.S_ISBLK(os.stat(path).st_mode):  # /dev/zero
+        raise InputError(f"{path}: is a device, expected a GTF/GFF3 file")
     with open(path, "rb") as probe:
         magic = probe.read(2)
     return gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb")

@@ -10,14 +10,19 @@ from pathlib import Path
 from spliceannot.errors import InputError
 
 STDIN = "-"
+# INFO keys whose definition in an input header is replaced by the annotator's own
+OWN_INFO = ("SpliceAI",)
 
 
 def display_name(path: str) -> str:
     return "<stdin>" if path == STDIN else path
 
 
-def open_variants(path: str, *, threads: int = 0):
+def open_variants(path: str, *, threads: int = 0, own_info: tuple[str, ...] = OWN_INFO):
     """Open a VCF/BCF for reading (``-`` = standard input).
+
+    ``own_info`` keys defined in the input's header (an earlier SpliceAI run)
+    lose that definition, so the one added for the output replaces it.
 
     Returns
     -------
@@ -34,6 +39,8 @@ def open_variants(path: str, *, threads: int = 0):
     if path != STDIN:
         p = Path(path)
         if not p.exists():
+            if p.is_symlink():
+                raise InputError(f"{path}: broken or looping symbolic link")
             raise InputError(f"{path}: input VCF not found")
         if p.is_dir():
             raise InputError(f"{path}: is a directory, expected a VCF/BCF file")
@@ -43,11 +50,20 @@ def open_variants(path: str, *, threads: int = 0):
             raise InputError(f"{path}: empty file, expected a VCF/BCF header")
     try:
         handle = pysam.VariantFile(path, "r", threads=threads)
-    except (OSError, ValueError) as error:
-        raise InputError(f"{display_name(path)}: not a readable VCF/BCF file ({error})") from None
+    except (OSError, ValueError, NotImplementedError) as error:
+        # NotImplementedError: pysam cannot seek in a file compressed with plain gzip
+        hint = ""
+        if isinstance(error, NotImplementedError):
+            hint = "; compressed with gzip, not bgzip: recompress it with `zcat FILE | bgzip`"
+        raise InputError(
+            f"{display_name(path)}: not a readable VCF/BCF file ({error}{hint})"
+        ) from None
     if handle.format not in ("VCF", "BCF"):
         handle.close()
         raise InputError(f"{display_name(path)}: not a VCF/BCF file (found {handle.format})")
+    for key in own_info:
+        if key in handle.header.info:
+            handle.header.info.remove_header(key)
     return handle
 
 

@@ -47,7 +47,11 @@ class PerGeneWriter:
         contigs = [str(record).rstrip("\n") for record in header.records if record.key == "contig"]
         lines = ["##fileformat=VCFv4.2", *contigs, INFO_HEADER, *extra_lines,
                  "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO"]  # fmt: skip
-        self._handle.write(("\n".join(lines) + "\n").encode())
+        try:
+            self._handle.write(("\n".join(lines) + "\n").encode())
+        except OSError as error:
+            self.abort()
+            raise InputError(f"{path}: cannot write output: {error.strerror or error}") from None
         self._last: tuple[str, int] | None = None
         self._order: dict[str, int] = {}
 
@@ -65,7 +69,11 @@ class PerGeneWriter:
         for entry in entries:
             allele = entry.split("|", 1)[0]
             out.append(f"{record.chrom}\t{record.pos}\t{ident}\t{record.ref}\t{allele}\t.\t.\tSpliceAI={entry}\n")
-        self._handle.write("".join(out).encode())
+        try:
+            self._handle.write("".join(out).encode())
+        except OSError as error:
+            reason = error.strerror or error
+            raise InputError(f"{self.path}: cannot write output: {reason}") from None
         self.lines += len(out)
 
     def _check_order(self, chrom: str, pos: int) -> None:
@@ -83,10 +91,17 @@ class PerGeneWriter:
         """Finish the file, move it into place and index it (.tbi)."""
         import pysam
 
-        self._handle.close()
+        try:
+            self._handle.close()
+            # index the complete file before it appears, so the path never holds an unindexed one
+            pysam.tabix_index(self._tmp, preset="vcf", force=True, keep_original=True)
+            publish(self._tmp + ".tbi", self.path + ".tbi")
+        except OSError as error:  # full disk, file size limit
+            discard(self._tmp + ".tbi")
+            reason = error.strerror or error
+            raise InputError(f"{self.path}: cannot write output: {reason}") from None
         publish(self._tmp, self.path)
         self._tmp = None
-        pysam.tabix_index(self.path, preset="vcf", force=True, keep_original=True)
 
     def abort(self) -> None:
         try:

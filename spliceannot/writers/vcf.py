@@ -103,16 +103,20 @@ class AtomicVariantWriter:
                 "without declaring it in its header (add the header line, or write VCF)"
             )
         try:
-            self._handle.write(str(record).encode() if self._text else record)
+            self._handle.write(record_bytes(record) if self._text else record)
         except OSError as error:
             raise InputError(f"{self.path}: cannot write record at {record.chrom}:{record.pos}: {error}") from None
 
     def close(self) -> None:
         """Finish the file and move it into place."""
-        if self._handle is sys.stdout.buffer:
-            self._handle.flush()
-        else:
-            self._handle.close()
+        try:
+            if self._handle is sys.stdout.buffer:
+                self._handle.flush()
+            else:
+                self._handle.close()
+        except OSError as error:  # the last blocks did not fit (full disk, file size limit)
+            reason = error.strerror or error
+            raise InputError(f"{self.path}: cannot write output: {reason}") from None
         if self._tmp is not None:
             publish(self._tmp, self.path)
             self._tmp = None
@@ -130,6 +134,14 @@ class AtomicVariantWriter:
         if self._tmp is not None:
             discard(self._tmp)
             self._tmp = None
+
+
+def record_bytes(record) -> bytes:
+    """A record's VCF line as htslib formats it, bytes that are not UTF-8 included."""
+    try:
+        return str(record).encode()
+    except UnicodeDecodeError as error:  # pysam decodes the line it formatted; keep its bytes
+        return bytes(error.object)
 
 
 def write_index(path: str, output_type: str) -> str:
