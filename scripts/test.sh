@@ -7,9 +7,11 @@ cd "$(dirname "$0")/.."
 # bcftools/tabix/bgzip: the round-trip tests read our output with them.
 # gcc + zlib headers: mappy (create-data --remove-paralogs) builds from source.
 # perl (with its core modules): the VEP plugin's tests run it.
-APT_PACKAGES="bcftools tabix gcc zlib1g-dev perl"
+# chromium: the HTML report is rendered headless to check it for errors.
+APT_PACKAGES="bcftools tabix gcc zlib1g-dev perl chromium"
 if ! command -v bcftools >/dev/null || ! command -v tabix >/dev/null || ! command -v bgzip >/dev/null \
-    || ! command -v gcc >/dev/null || [ ! -e /usr/include/zlib.h ] || ! perl -MJSON::PP -e1 2>/dev/null; then
+    || ! command -v gcc >/dev/null || [ ! -e /usr/include/zlib.h ] || ! perl -MJSON::PP -e1 2>/dev/null \
+    || ! command -v chromium >/dev/null; then
     if [ "$(id -u)" = 0 ]; then
         export DEBIAN_FRONTEND=noninteractive
         apt-get install -y -q $APT_PACKAGES >/dev/null 2>&1 \

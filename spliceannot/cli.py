@@ -70,6 +70,21 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "ensemble",
         "Combine checkpoints into one ensemble checkpoint.",
     ),
+    "plot": (
+        "spliceannot.commands.plot",
+        "plot",
+        "Plot reference vs alternate splice tracks and delta scores around variants.",
+    ),
+    "ism": (
+        "spliceannot.commands.ism",
+        "ism",
+        "In-silico mutagenesis around a splice site: importance TSV and sequence logo.",
+    ),
+    "report": (
+        "spliceannot.commands.report",
+        "report",
+        "A self-contained HTML report of an annotated VCF (histogram, top variants, plots).",
+    ),
 }
 
 

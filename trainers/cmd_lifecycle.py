@@ -345,31 +345,25 @@ def _windows_from_genome(fasta, annotation, transcripts, biotype, chromosomes):
 
 
 def _reliability_png(path: str, labels, before, after, bins: int) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from spliceannot.atomic import atomic_path
     from spliceannot.trainers.metrics import SITE_CLASSES, reliability
+    from spliceannot.viz import style
 
-    figure, axes = plt.subplots(1, 2, figsize=(10, 4.5))
-    for axis, (name, cls) in zip(axes, SITE_CLASSES.items()):
-        axis.plot([0, 1], [0, 1], color="grey", lw=1, ls=":")
-        for label, probs, style in (("before", before, "o-"), ("after", after, "s-")):
-            mean_p, mean_t, count = reliability(labels, probs, cls, bins)
-            used = count > 0
-            axis.plot(mean_p[used], mean_t[used], style, label=label)
-        axis.set_title(f"{name}")
-        axis.set_xlabel("predicted probability")
-        axis.set_ylabel("observed frequency")
-        axis.set_xlim(0, 1)
-        axis.set_ylim(0, 1)
-        axis.legend()
-    figure.tight_layout()
-    with atomic_path(path) as temporary:
-        figure.savefig(temporary, format="png", dpi=100)
-    plt.close(figure)
+    with style.styled():
+        figure = style.new_figure(10, 4.5)
+        axes = figure.subplots(1, 2)
+        for axis, (name, cls) in zip(axes, SITE_CLASSES.items()):
+            axis.plot([0, 1], [0, 1], color=style.REFERENCE_COLOUR, lw=1, ls=":")
+            for label, probs, marker in (("before", before, "o-"), ("after", after, "s-")):
+                mean_p, mean_t, count = reliability(labels, probs, cls, bins)
+                used = count > 0
+                axis.plot(mean_p[used], mean_t[used], marker, label=label)
+            axis.set_title(f"{name}")
+            axis.set_xlabel("predicted probability")
+            axis.set_ylabel("observed frequency")
+            axis.set_xlim(0, 1)
+            axis.set_ylim(0, 1)
+            axis.legend()
+    style.save_figure(figure, path, "png")
 
 
 @click.command(context_settings=CONTEXT)

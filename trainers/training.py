@@ -292,29 +292,27 @@ def write_metrics_csv(path: Path, history: Sequence[EpochRecord]) -> None:
 
 def plot_curves(path: Path, history: Sequence[EpochRecord]) -> None:
     """Loss and validation top-1 accuracy per epoch, as a PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from spliceannot.viz import style
 
     epochs = [r.epoch for r in history]
-    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
-    left.plot(epochs, [r.train_loss for r in history], "o-", label="train")
-    left.plot(epochs, [r.validation_loss for r in history], "o-", label="validation")
-    left.set_xlabel("epoch")
-    left.set_ylabel("loss")
-    left.legend()
-    for split, rows in (("train", [r.train for r in history]), ("validation", [r.validation for r in history])):
-        for site in ("acceptor", "donor"):
-            right.plot(epochs, [row.get(f"{site}_top1", float("nan")) for row in rows], "o-" if split == "validation" else "x--", label=f"{split} {site}")
-    right.set_xlabel("epoch")
-    right.set_ylabel("top-1 accuracy")
-    right.set_ylim(0, 1.02)
-    right.legend(fontsize=8)
-    figure.tight_layout()
-    with atomic_path(path) as temporary:
-        figure.savefig(temporary, format="png", dpi=100)
-    plt.close(figure)
+    with style.styled():
+        figure = style.new_figure(10, 4)
+        left, right = figure.subplots(1, 2)
+        left.plot(epochs, [r.train_loss for r in history], "o-", label="train")
+        left.plot(epochs, [r.validation_loss for r in history], "o-", label="validation")
+        left.set_xlabel("epoch")
+        left.set_ylabel("loss")
+        left.legend()
+        colours = {"acceptor": style.ACCEPTOR_COLOUR, "donor": style.DONOR_COLOUR}
+        for split, rows in (("train", [r.train for r in history]), ("validation", [r.validation for r in history])):
+            for site in ("acceptor", "donor"):
+                right.plot(epochs, [row.get(f"{site}_top1", float("nan")) for row in rows],
+                           "o-" if split == "validation" else "x--", color=colours[site], label=f"{split} {site}")
+        right.set_xlabel("epoch")
+        right.set_ylabel("top-1 accuracy")
+        right.set_ylim(0, 1.02)
+        right.legend()
+    style.save_figure(figure, path, "png")
 
 
 def fit(

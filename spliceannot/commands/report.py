@@ -1,0 +1,43 @@
+"""``spliceannot report``: one self-contained HTML page about an annotated VCF."""
+
+from __future__ import annotations
+
+import click
+
+from spliceannot.commands._common import fail, handle_signals, log_to_stderr
+from spliceannot.commands.plot import scoring_options
+
+
+@scoring_options(required=False)
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("vcf_path", metavar="VCF")
+@click.option("-o", "--output", required=True, metavar="REPORT.html", help="The HTML page to write.")
+@click.option("-n", "--top", default=10, show_default=True, type=click.IntRange(0, 1000),
+              help="Variants in the table (largest delta score first).")
+@click.option("--plots/--no-plots", default=True, show_default=True,
+              help="Embed each top variant's landscape plot (recomputed with the model).")
+def report(vcf_path, output, top, plots, reference, annotation, distance, mask, model, transcripts, iupac,
+           device, batch_size) -> None:
+    """Write a static HTML report of a VCF annotated by spliceannot or SpliceAI.
+
+    The page shows the distribution of each record's largest delta score,
+    the top variants with their plots, and the run's parameters.  Images are
+    embedded: the file opens offline and loads nothing.  The plots are
+    redrawn with -R/-A/-D/-M/-m as found in the VCF's ##spliceannotCommand
+    line; options given here take precedence (a VCF written by SpliceAI needs
+    -R and -A, or --no-plots).
+    """
+    from spliceannot.errors import InputError, ModelError
+    from spliceannot.viz.report import write_report
+
+    overrides = {"reference": reference, "annotation": annotation, "distance": distance, "mask": mask,
+                 "model": model, "transcripts": transcripts, "iupac": iupac, "device": device,
+                 "batch_size": batch_size}
+    try:
+        with handle_signals(), log_to_stderr("spliceannot report"):
+            summary = write_report(vcf_path, output, top=top, plots=plots, overrides=overrides)
+    except (InputError, ModelError, ValueError) as error:
+        fail("report", str(error))
+    except OSError as error:
+        fail("report", f"{error.filename or output}: {error.strerror or error}")
+    click.echo(f"spliceannot report: {summary.records} records, {summary.scored} scored; wrote {output}", err=True)
