@@ -219,13 +219,20 @@ class ActorPool:
         return getattr(actor, method).remote(item)
 
     def map_ordered(self, items: Iterable, method: str, payload: Callable = lambda item: item) -> Iterator[tuple]:
-        """``(item, result)`` for each item, in order; ``method`` is called with ``payload(item)``."""
+        """``(item, result)`` for each item, in order; ``method`` is called with ``payload(item)``.
+
+        An item whose payload is ``None`` is not sent anywhere: its result is ``None``.
+        """
         pending: collections.deque = collections.deque()
+        busy = 0  # entries of pending sent to an actor
         for item in items:
-            pending.append([item, payload(item), None, 0])
-            pending[-1][2] = self._submit(method, pending[-1][1])
-            if len(pending) >= self.in_flight:
-                yield self._collect(pending.popleft(), method)
+            data = payload(item)
+            pending.append([item, data, None if data is None else self._submit(method, data), 0])
+            busy += data is not None
+            while busy >= self.in_flight or (pending and pending[0][2] is None):
+                entry = pending.popleft()
+                busy -= entry[2] is not None
+                yield self._collect(entry, method)
         while pending:
             yield self._collect(pending.popleft(), method)
 
@@ -233,6 +240,8 @@ class ActorPool:
         from ray.exceptions import RayActorError, WorkerCrashedError
 
         item, data, ref, tries = entry
+        if ref is None:
+            return item, None
         while True:
             try:
                 result = self.ray.get(ref)
@@ -311,23 +320,42 @@ class AnnotateWorker:
         return os.getpid()
 
 
-def genomic_shards(records: Iterable, size: int, gap: int) -> Iterator[list]:
-    """Runs of consecutive records of about ``size``, cut between records that share no window.
+def genomic_shards(records: Iterable, size: int, gap: int, pieces: int = 1) -> Iterator[list]:
+    """Consecutive records, ``size`` at a time, each batch cut into ``pieces`` shards for the actors.
 
-    A shard ends once it holds ``size`` records and the next record is on
-    another contig or more than ``gap`` bases further on (or, in a dense
-    stretch, at ``4 * size`` records).
+    Each cut is placed near an even split, where the two records around it
+    share no window (another contig, or more than ``gap`` bases apart) if
+    such a place is near; in a dense stretch it falls at the even split.
     """
-    shard: list = []
+    batch: list = []
     for record in records:
-        if len(shard) >= size:
-            last = shard[-1]
-            if len(shard) >= 4 * size or record.chrom != last.chrom or abs(record.pos - last.pos) > gap:
-                yield shard
-                shard = []
-        shard.append(record)
-    if shard:
-        yield shard
+        batch.append(record)
+        if len(batch) >= size:
+            yield from _split(batch, pieces, gap)
+            batch = []
+    if batch:
+        yield from _split(batch, pieces, gap)
+
+
+def _split(batch: list, pieces: int, gap: int) -> Iterator[list]:
+    pieces = max(1, min(pieces, len(batch)))
+    reach = len(batch) // (4 * pieces)  # how far a cut may move from the even split
+    start = 0
+    for k in range(1, pieces):
+        even = k * len(batch) // pieces
+        cut, best = even, 0
+        for i in range(max(start + 1, even - reach), min(len(batch), even + reach + 1)):
+            distance = _distance(batch[i - 1], batch[i])
+            if distance > gap and distance > best:
+                cut, best = i, distance
+        if cut > start:
+            yield batch[start:cut]
+            start = cut
+    yield batch[start:]
+
+
+def _distance(a, b) -> float:
+    return float("inf") if a.chrom != b.chrom else abs(b.pos - a.pos)
 
 
 class RayScoringPool:
@@ -345,7 +373,7 @@ class RayScoringPool:
         self.pool = ActorPool(ray, AnnotateWorker, (settings, ray_settings.threads), count, resources)
 
     def chunks(self, records: Iterable, size: int) -> Iterator[list]:
-        return genomic_shards(records, size, self.gap)
+        return genomic_shards(records, size, self.gap, self.workers)
 
     def map_ordered(self, chunks: Iterable[list]) -> Iterator[tuple[list, list]]:
         from spliceannot.annotate import record_view
@@ -419,7 +447,7 @@ class RayNetwork:
         return next(self.map_ordered([(None, codes)]))[1]
 
     def map_ordered(self, items: Iterable[tuple]) -> Iterator[tuple]:
-        """``(key, probabilities)`` for ``(key, codes)`` items, in order."""
+        """``(key, probabilities)`` for ``(key, codes)`` items, in order (``None`` codes: ``None``)."""
         for (key, _), probs in self.pool.map_ordered(items, "run", lambda item: item[1]):
             yield key, probs
 

@@ -284,21 +284,29 @@ def test_joining_a_running_cluster_by_address(genome, tiny_model, tmp_path):
         subprocess.run([ray_cli, "stop", "--force"], capture_output=True, timeout=120)
 
 
-def test_shards_are_cut_only_between_records_that_share_no_window():
+def test_shards_split_each_batch_for_the_actors_at_window_gaps():
     from spliceannot.annotate import Record
     from spliceannot.distributed import genomic_shards
 
     def rec(chrom, pos):
         return Record(chrom, pos, "A", ("G",))
 
-    records = [rec("1", p) for p in (100, 200, 300, 20_000, 20_100)] + [rec("2", 50), rec("1", 10)]
-    shards = list(genomic_shards(records, size=2, gap=10_100))
-    # 100..300 stay together (within a window); a jump of > gap, or another contig, may end a shard
-    assert [[(r.chrom, r.pos) for r in s] for s in shards] == [
-        [("1", 100), ("1", 200), ("1", 300)],
-        [("1", 20_000), ("1", 20_100)],
-        [("2", 50), ("1", 10)],
+    def positions(shards):
+        return [[(r.chrom, r.pos) for r in shard] for shard in shards]
+
+    # the even split (after 4 of 8) moves to the gap between 400 and 30,000
+    records = [rec("1", p) for p in (100, 200, 300, 400, 30_000, 30_100, 30_200)] + [rec("1", 30_300)]
+    assert positions(genomic_shards(records, size=8, gap=10_100, pieces=2)) == [
+        [("1", p) for p in (100, 200, 300, 400)],
+        [("1", p) for p in (30_000, 30_100, 30_200, 30_300)],
     ]
-    dense = [rec("1", p) for p in range(1, 100)]
-    assert [len(s) for s in genomic_shards(dense, size=10, gap=10_100)] == [40, 40, 19]  # capped at 4 x size
-    assert sum(map(len, genomic_shards(records, 1, 0))) == len(records)
+    shifted = [rec("1", p) for p in (100, 200, 300, 30_000, 30_100, 30_200, 30_300, 30_400)]
+    assert [len(s) for s in genomic_shards(shifted, size=8, gap=10_100, pieces=2)] == [3, 5]
+    # a contig change is the best place to cut; a dense stretch is cut evenly
+    mixed = [rec("1", p) for p in range(1, 6)] + [rec("2", p) for p in range(1, 4)]
+    assert [len(s) for s in genomic_shards(mixed, size=8, gap=10_100, pieces=2)] == [5, 3]
+    dense = [rec("1", p) for p in range(1, 151)]
+    assert [len(s) for s in genomic_shards(dense, size=256, gap=10_100, pieces=2)] == [75, 75]
+    assert [len(s) for s in genomic_shards(dense, size=64, gap=10_100, pieces=2)] == [32, 32, 32, 32, 11, 11]
+    # nothing lost, nothing repeated, order kept
+    assert [r for s in genomic_shards(dense, 7, 0, 3) for r in s] == dense

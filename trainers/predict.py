@@ -446,14 +446,21 @@ class GenomePredictor:
         """
         if strand not in STRANDS:
             raise ValueError(f"strand must be + or -, not {strand!r}")
-        batches = self.batches(sequence, intervals, strand)
+        for chunks, probs in self.map_batches(self.batches(sequence, intervals, strand)):
+            yield from self.blocks_of(contig, chunks, strand, probs)
+
+    def map_batches(self, items: Iterable[tuple]) -> Iterator[tuple]:
+        """``(key, probabilities)`` for ``(key, codes)`` items, in order (``None`` codes -> ``None``).
+
+        A network with a ``map_ordered`` method (Ray actors) gets several
+        batches in flight, across strands and contigs.
+        """
         map_ordered = getattr(self.network, "map_ordered", None)
-        if map_ordered is not None:  # several batches in flight (e.g. on Ray actors), results in order
-            for chunks, probs in map_ordered(batches):
-                yield from self._blocks(contig, chunks, strand, probs)
+        if map_ordered is not None:
+            yield from map_ordered(items)
             return
-        for chunks, codes in batches:
-            yield from self._blocks(contig, chunks, strand, self.network(codes))
+        for key, codes in items:
+            yield key, None if codes is None else self.network(codes)
 
     def batches(
         self, sequence: bytes | bytearray, intervals: Iterable[Interval], strand: str
@@ -515,7 +522,7 @@ class GenomePredictor:
         return codes
 
     @staticmethod
-    def _blocks(
+    def blocks_of(
         contig: str, chunks: Sequence[tuple[Interval, Interval]], strand: str, probs: np.ndarray
     ) -> Iterator[Block]:
         """One block per chunk's kept part, from the network's output for the batch."""
@@ -1143,25 +1150,17 @@ def predict_genome(
     if genes is not None:
         wanted = set(genes) if wanted is None else wanted & set(genes)
     summary = PredictSummary()
-    done: set[str] = set()
+    work = _genome_batches(fasta, predictor, wanted, strands, regions, genes)
     try:
-        for contig, sequence in stream_fasta(fasta, wanted=wanted):
-            if contig in done:
-                continue  # a repeated name: the first record counts
-            done.add(contig)
-            plan = plan_contig(
-                contig, sequence, strands=strands,
-                regions=None if regions is None else regions[contig],
-                genes=None if genes is None else genes[contig], skip_n=predictor.skip_n,
-            )  # fmt: skip
-            _predict_contig(plan, sequence, predictor, writers, summary, progress)
-            del sequence  # before the next contig is read
+        for step, probs in predictor.map_batches(work):
+            _apply(step, probs, predictor, writers, summary, progress)
         for writer in writers:
             writer.close()
         for writer in writers:
             summary.outputs.extend(writer.paths)
             writer.publish()
     except BaseException:
+        work.close()
         for writer in writers:
             writer.abort()
         raise
@@ -1171,26 +1170,63 @@ def predict_genome(
     return summary
 
 
-def _predict_contig(
-    plan: ContigPlan,
-    sequence: bytes | bytearray,
+def _genome_batches(
+    fasta: str | os.PathLike,
+    predictor: GenomePredictor,
+    wanted: set[str] | None,
+    strands: Sequence[str],
+    regions: dict[str, list[tuple[int, int]]] | None,
+    genes: dict[str, dict[str, list[Interval]]] | None,
+) -> Iterator[tuple[tuple, np.ndarray | None]]:
+    """The work of a genome, in output order: ``(("begin", plan), None)``, then
+    ``(("batch", contig, strand, chunks), codes)`` per forward pass, then ``(("end", plan), None)``
+    for each contig.  One contig's sequence is held at a time (while its batches are made)."""
+    from spliceannot.trainers.data import stream_fasta
+
+    done: set[str] = set()
+    for contig, sequence in stream_fasta(fasta, wanted=wanted):
+        if contig in done:
+            continue  # a repeated name: the first record counts
+        done.add(contig)
+        plan = plan_contig(
+            contig, sequence, strands=strands,
+            regions=None if regions is None else regions[contig],
+            genes=None if genes is None else genes[contig], skip_n=predictor.skip_n,
+        )  # fmt: skip
+        yield ("begin", plan), None
+        for strand, intervals in plan.intervals.items():
+            for chunks, codes in predictor.batches(sequence, intervals, strand):
+                yield ("batch", contig, strand, chunks), codes
+        del sequence  # before the next contig is read
+        yield ("end", plan), None
+
+
+def _apply(
+    step: tuple,
+    probs: np.ndarray | None,
     predictor: GenomePredictor,
     writers: Sequence[TrackWriter],
     summary: PredictSummary,
     progress: Callable[[int], None] | None,
 ) -> None:
-    summary.contigs += 1
-    summary.skipped_n += plan.skipped
-    for writer in writers:
-        writer.begin_contig(plan.contig, plan.length)
-    for strand, intervals in plan.intervals.items():
-        for block in predictor.blocks(plan.contig, sequence, intervals, strand):
+    """Hand one step of :func:`_genome_batches`, with its probabilities, to the writers."""
+    if step[0] == "begin":
+        plan = step[1]
+        summary.contigs += 1
+        summary.skipped_n += plan.skipped
+        for writer in writers:
+            writer.begin_contig(plan.contig, plan.length)
+    elif step[0] == "batch":
+        _, contig, strand, chunks = step
+        for block in predictor.blocks_of(contig, chunks, strand, probs):
             for writer in writers:
                 writer.write(block)
             summary.positions[strand] += len(block.probs)
             if progress is not None:
                 progress(len(block.probs))
-    if progress is not None and plan.skipped:
-        progress(plan.skipped)
-    for writer in writers:
-        writer.end_contig(plan.contig)
+    else:
+        plan = step[1]
+        if progress is not None and plan.skipped:
+            progress(plan.skipped)
+        for writer in writers:
+            writer.end_contig(plan.contig)
