@@ -6,15 +6,15 @@ order, so the output is byte-identical to a single-process run.  Each actor
 loads the model once and keeps it; there is one actor per GPU when the
 cluster has GPUs, otherwise a configurable number of CPU actors.
 
-- ``annotate``: a shard is a run of consecutive input records, cut only
-  where the next record is on another contig or further than a window away
-  from the previous one, so records that share a gene window are scored
-  together (they share reference tiles).  Actors read the genome, the
-  annotation, the model and the score cache from the paths given on the
-  command line: on a cluster of several machines these paths must be
-  readable on every node (a shared filesystem).
+- ``annotate``: each batch of ``--chunk-size`` records is cut into one
+  shard per actor, near the even split but between records that share no
+  window when such a place is near (they would share reference tiles).
+  Actors read the genome, the annotation, the model and the score cache
+  from the paths given on the command line: on a cluster of several
+  machines these paths must be readable on every node (a shared filesystem).
 - ``predict``: a shard is one batch of chunks of a contig (on the same
-  64-position grid as a single-process run); the driver reads the FASTA and
+  64-position grid as a single-process run), with batches of every strand
+  and contig in flight; the driver reads the FASTA and
   sends base codes, actors return probabilities, so only the model needs to
   be reachable from the nodes.
 
