@@ -32,23 +32,14 @@ def _spliceannot(*args, **kwargs) -> subprocess.CompletedProcess:
     )  # fmt: skip
 
 
-def _read_fasta(path: Path) -> dict[str, str]:
-    contigs, name = {}, None
-    for line in path.read_text().splitlines():
-        if line.startswith(">"):
-            name = line[1:].split()[0]
-            contigs[name] = []
-        else:
-            contigs[name].append(line.upper())
-    return {name: "".join(parts) for name, parts in contigs.items()}
-
-
 @pytest.fixture(scope="module")
 def genome(tmp_path_factory):
     """Three synthetic contigs with genes, and an unsorted VCF over all of them."""
     directory = tmp_path_factory.mktemp("ray-genome")
     fasta, gtf = write_synthetic_genome(directory, chromosomes=CONTIGS, genes_per_chromosome=4, seed=7)
-    sequences = _read_fasta(fasta)
+    from spliceannot.trainers.data import stream_fasta
+
+    sequences = {name: bytes(seq).decode().upper() for name, seq in stream_fasta(fasta)}
     rng = random.Random(3)
     lines = []
     for chrom, sequence in sequences.items():
