@@ -212,6 +212,27 @@ class ActorPool:
         self.in_flight = max(1, in_flight) * count
         self.retried = 0
         self._next = 0
+        self._leave = False  # whether close() leaves the cluster (start() joined it)
+
+    @classmethod
+    def start(cls, settings: RaySettings, actor, args_for: Callable[[dict], tuple]) -> ActorPool:
+        """Join (or start) the cluster of ``settings`` and start its actors there.
+
+        ``args_for(resources)`` gives the actors' constructor arguments for
+        the resources each gets (``num_gpus`` 1 on a GPU cluster).  The pool
+        leaves the cluster on :meth:`close` when this call joined it.
+        """
+        joined = not _ray().is_initialized()
+        ray = connect(settings.address)
+        try:
+            count, resources = plan_actors(ray, settings)
+            pool = cls(ray, actor, args_for(resources), count, resources)
+        except BaseException:
+            if joined:
+                disconnect()
+            raise
+        pool._leave = joined
+        return pool
 
     def _submit(self, method: str, item):
         actor = self.actors[self._next % len(self.actors)]
@@ -262,12 +283,16 @@ class ActorPool:
         return item, result
 
     def close(self) -> None:
+        """Remove the actors; leave the cluster (stopping a local one) if :meth:`start` joined it."""
         for actor in self.actors:
             try:
                 self.ray.kill(actor)
             except Exception:  # noqa: BLE001 - best effort at shutdown
                 pass
         self.actors = []
+        if self._leave:
+            self._leave = False
+            disconnect()
 
 
 @dataclass(frozen=True)
@@ -362,15 +387,15 @@ class RayScoringPool:
     """``annotate``'s scoring on Ray actors, with the interface of :class:`~spliceannot.parallel.ScoringPool`."""
 
     def __init__(self, settings, ray_settings: RaySettings, gap: int) -> None:
+        from dataclasses import replace
+
+        def args_for(resources: dict) -> tuple:
+            device = "cuda" if resources["num_gpus"] else "cpu" if settings.device == "auto" else settings.device
+            return replace(settings, device=device), ray_settings.threads
+
         self.gap = gap
-        ray = connect(ray_settings.address)
-        count, resources = plan_actors(ray, ray_settings)
-        if resources["num_gpus"]:
-            settings = _with_device(settings, "cuda")
-        elif settings.device == "auto":
-            settings = _with_device(settings, "cpu")
-        self.workers = count
-        self.pool = ActorPool(ray, AnnotateWorker, (settings, ray_settings.threads), count, resources)
+        self.pool = ActorPool.start(ray_settings, AnnotateWorker, args_for)
+        self.workers = len(self.pool.actors)
 
     def chunks(self, records: Iterable, size: int) -> Iterator[list]:
         return genomic_shards(records, size, self.gap, self.workers)
@@ -391,12 +416,6 @@ class RayScoringPool:
 
     def close(self) -> None:
         self.pool.close()
-
-
-def _with_device(settings, device: str):
-    from dataclasses import replace
-
-    return replace(settings, device=device)
 
 
 # ----------------------------------------------------------------------------- predict
@@ -423,9 +442,6 @@ class PredictWorker:
     def run(self, codes):
         return _guarded(self._run, codes)
 
-    def pid(self) -> int:
-        return os.getpid()
-
 
 class RayNetwork:
     """Runs :class:`~spliceannot.trainers.predict.Network` batches on Ray actors, in order.
@@ -436,12 +452,12 @@ class RayNetwork:
     """
 
     def __init__(self, model: str, flank: int, ray_settings: RaySettings, tf32: bool = False) -> None:
+        def args_for(resources: dict) -> tuple:
+            return model, "cuda" if resources["num_gpus"] else "cpu", tf32, ray_settings.threads
+
         self.flank = flank
-        ray = connect(ray_settings.address)
-        count, resources = plan_actors(ray, ray_settings)
-        device = "cuda" if resources["num_gpus"] else "cpu"
-        self.workers = count
-        self.pool = ActorPool(ray, PredictWorker, (model, device, tf32, ray_settings.threads), count, resources)
+        self.pool = ActorPool.start(ray_settings, PredictWorker, args_for)
+        self.workers = len(self.pool.actors)
 
     def __call__(self, codes):
         return next(self.map_ordered([(None, codes)]))[1]

@@ -318,10 +318,6 @@ def annotate_vcf(
     finally:
         if pool is not None:
             pool.close()
-        if settings.engine == "ray" and scorer is None:
-            from spliceannot.distributed import disconnect
-
-            disconnect()
         source.close()
     if index and output_mode == "vcf":
         write_index(output_path, kind)

@@ -128,21 +128,13 @@ def predict(fasta, model, annotation, transcripts, biotype, regions, strands, be
         where = f"{error.filename}: " if error.filename else ""
         fail(COMMAND, f"{where}{error.strerror or error}")
     finally:
-        if engine == "ray":
-            _leave_cluster(network)
+        if hasattr(network, "close"):  # Ray actors (and the local cluster they started)
+            network.close()
     elapsed = time.perf_counter() - started
     _report(summary, elapsed)
     retried = getattr(network, "retried", 0)
     if retried:
         click.echo(f"{PROG}: {retried} batch(es) computed again after a worker was lost", err=True)
-
-
-def _leave_cluster(network) -> None:
-    from spliceannot.distributed import disconnect
-
-    if hasattr(network, "close"):
-        network.close()
-    disconnect()
 
 
 def _output_targets(bedgraph, bigwig, bed, hdf5, strands) -> dict[str, str]:
