@@ -15,6 +15,11 @@ import numpy as np
 
 ENCODINGS = ("spliceai", "zeros")
 
+
+def iupac_encoding(iupac: str | None) -> str:
+    """The encoding the commands' ``--iupac spliceai|n`` option selects (``None``: SpliceAI's)."""
+    return "zeros" if iupac == "n" else "spliceai"
+
 _ROWS = np.array(
     [[0, 0, 0, 0], [1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]], dtype=np.float32
 )

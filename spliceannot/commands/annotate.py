@@ -9,7 +9,13 @@ import sys
 import click
 
 from spliceannot.commands._cluster import engine_options
-from spliceannot.commands._common import fail, handle_signals, log_to_stderr, progress_bar, resolve_cache
+from spliceannot.commands._common import (
+    fail,
+    handle_signals,
+    log_to_stderr,
+    progress_bar,
+    resolve_cache,
+)
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -78,6 +84,7 @@ def annotate(input_path, output_path, reference, annotation, distance, mask, mod
     default, the same numbers.  Records that cannot be scored pass through
     unchanged and are counted in the summary on stderr.
     """
+    from spliceannot.encoding import iupac_encoding
     from spliceannot.errors import InputError, ModelError
     from spliceannot.pipeline import AnnotateSettings, annotate_vcf
 
@@ -93,7 +100,7 @@ def annotate(input_path, output_path, reference, annotation, distance, mask, mod
         precision=precision,
         per_allele_fields=per_allele_fields,
         transcripts=transcripts,
-        encoding="spliceai" if iupac == "spliceai" else "zeros",
+        encoding=iupac_encoding(iupac),
         compute=compute,
         workers=workers,
         threads_per_worker=threads_per_worker,

@@ -40,8 +40,8 @@ def scoring_options(required: bool = True):
 
 def annotate_settings(reference, annotation, distance, mask, model, transcripts, iupac, device, batch_size):
     """The :class:`~spliceannot.pipeline.AnnotateSettings` these options describe (no score cache)."""
+    from spliceannot.encoding import iupac_encoding
     from spliceannot.pipeline import AnnotateSettings
-    from spliceannot.viz.landscape import iupac_encoding
 
     return AnnotateSettings(reference=reference, annotation=annotation, model=model, distance=distance,
                             mask=bool(mask), transcripts=transcripts, encoding=iupac_encoding(iupac),

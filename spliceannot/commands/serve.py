@@ -173,6 +173,7 @@ def serve(
     See docs/serve.md for the protocol.
     """
     from spliceannot import serve as server
+    from spliceannot.encoding import iupac_encoding
     from spliceannot.errors import InputError, ModelError
     from spliceannot.pipeline import AnnotateSettings, build_scorer, check_inputs
 
@@ -191,7 +192,7 @@ def serve(
         mask=bool(mask),
         precision=precision,
         transcripts=transcripts,
-        encoding="spliceai" if iupac == "spliceai" else "zeros",
+        encoding=iupac_encoding(iupac),
         compute=compute,
         device=device,
         batch_size=batch_size,

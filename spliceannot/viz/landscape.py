@@ -23,11 +23,6 @@ from spliceannot.viz.variants import variant_label
 from spliceannot.windows import Variant
 
 
-def iupac_encoding(iupac: str | None) -> str:
-    """The one-hot encoding ``annotate --iupac spliceai|n`` selects (``spliceai`` or ``zeros``)."""
-    return "zeros" if iupac == "n" else "spliceai"
-
-
 @dataclass(frozen=True)
 class EntryScores:
     """One INFO entry ``ALLELE|SYMBOL|DS_AG|DS_AL|DS_DG|DS_DL|DP_AG|DP_AL|DP_DG|DP_DL``, split.

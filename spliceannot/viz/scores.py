@@ -7,9 +7,10 @@ import itertools
 import shlex
 from dataclasses import dataclass, field
 
+from spliceannot.encoding import iupac_encoding
 from spliceannot.errors import InputError
 from spliceannot.scoring import INFO_KEY
-from spliceannot.viz.landscape import EntryScores, iupac_encoding
+from spliceannot.viz.landscape import EntryScores
 from spliceannot.windows import Variant
 
 HEADER_PREFIXES = ("##spliceannot", "##source", "##reference", "##fileDate", "##INFO=<ID=SpliceAI,")
