@@ -22,7 +22,8 @@ from spliceannot.engine.weights import LoadedModel, save_checkpoint
 from spliceannot.trainers import data
 from spliceannot.trainers import predict as lib
 from synthetic import write_synthetic_genome
-from toy import tiny_ensemble
+from toy import FASTA as CHR16_FASTA
+from toy import builtin_rows, table_text, tiny_ensemble
 
 COMPLEMENT = str.maketrans("ACGTN", "TGCAN")
 CLASSES = ("acceptor", "donor")
@@ -475,6 +476,91 @@ def test_failure_mid_run_leaves_no_file(models, genome, tmp_path):
 
     with pytest.raises(KeyboardInterrupt):
         lib.predict_genome(fasta, predictor, writers, progress=progress)
+    assert os.listdir(tmp_path) == []
+
+
+# --------------------------------------------------------------------------- SpliceAI tables
+
+
+def test_table_annotation_predicts_the_genes_of_the_gtf(models, genome, tmp_path):
+    """A SpliceAI-style table (rows named `1`, not `chr1`; plain and gzip) = the GTF's genes."""
+    import gzip
+
+    fasta, annotation = genome
+    _, path = models[80]
+    genes = data.load_genes(annotation, data.fasta_contigs(fasta), biotype="all")
+    assert {g.strand for g in genes} == {"+", "-"}
+    rows = [(g.name, g.chrom.removeprefix("chr"), g.strand, g.start, g.end,
+             g.transcripts[0].exon_starts, g.transcripts[0].exon_ends) for g in genes]
+    table = tmp_path / "genes.txt"
+    table.write_text(table_text(rows))
+    (tmp_path / "genes.txt.gz").write_bytes(gzip.compress(table.read_bytes()))
+    outputs = {}
+    for name, source in (("gtf", annotation), ("table", table), ("gz", tmp_path / "genes.txt.gz")):
+        prefix = tmp_path / name
+        check_ok(run("-R", fasta, "-A", source, "-m", path, "--bed", f"{prefix}.bed",
+                     "--bedgraph", prefix, "--no-progress"))
+        names = [f"{prefix}.bed"]
+        names += [f"{prefix}.{c}.{s}.bedGraph" for c in CLASSES for s in ("plus", "minus")]
+        outputs[name] = [Path(n).read_bytes() for n in names]
+    assert outputs["table"] == outputs["gtf"] == outputs["gz"]
+    assert all(outputs["gtf"])
+
+
+def test_builtin_grch38_table(models, tmp_path):
+    """`-A grch38`: positions inside its chr16 genes (named `16`), each on its own strand."""
+    import h5py
+
+    _, path = models[80]
+    begin, end = 265_000, 285_000  # 0-based half-open
+    check_ok(run("-R", CHR16_FASTA, "-A", "grch38", "-m", path, "--regions",
+                 f"chr16:{begin + 1}-{end}", "--hdf5", tmp_path / "g.h5", "--no-progress"))
+    expected = {"+": set(), "-": set()}
+    for line in builtin_rows("grch38", {"16"}):
+        _, _, strand, tx_start, tx_end = line.split("\t")[:5]
+        expected[strand].update(range(max(int(tx_start), begin), min(int(tx_end), end)))
+    assert expected["+"] and expected["-"]  # FAM234A, ARHGDIG, PDIA2 on +; RGS11 on -
+    with h5py.File(tmp_path / "g.h5") as handle:
+        for strand, word in (("+", "plus"), ("-", "minus")):
+            values = handle[f"chr16/{word}"][:]
+            predicted = set(np.flatnonzero(np.isfinite(values[:, 0])).tolist())
+            assert predicted == expected[strand]
+
+
+@pytest.mark.parametrize("source", ["grch38", "table"])
+def test_biotype_needs_a_gtf(models, genome, tmp_path, source):
+    fasta, _ = genome
+    _, path = models[80]
+    if source == "table":
+        source = tmp_path / "genes.txt"
+        source.write_text(table_text([("G", "chr1", "+", 100, 900, (100,), (900,))]))
+    result = run("-R", fasta, "-A", source, "--biotype", "protein_coding", "-m", path,
+                 "--bed", tmp_path / "x.bed", "--no-progress")
+    assert result.exit_code == 2
+    assert result.output == (f"spliceannot predict: error: {source}: --biotype protein_coding "
+                             "needs a GTF/GFF3 (a SpliceAI-style table has no biotypes); "
+                             "use --biotype all\n")
+    assert not (tmp_path / "x.bed").exists()
+
+
+# --------------------------------------------------------------------------- output directories
+
+
+@pytest.mark.parametrize("option, value", [("--bed", "out/sites.bed"), ("--bedgraph", "out/g"),
+                                           ("--bigwig", "out/t"), ("--hdf5", "out/p.h5")])
+def test_missing_output_directory_is_refused_before_any_work(genome, tmp_path, monkeypatch,
+                                                             option, value):
+    """As annotate refuses -O: `PATH: output directory DIR does not exist`, exit 2, nothing written.
+
+    The model named does not exist either: the output check comes before loading it.
+    """
+    fasta, _ = genome
+    monkeypatch.chdir(tmp_path)
+    result = run("-R", fasta, "-m", tmp_path / "absent.safetensors", option, value,
+                 "--no-progress")
+    assert result.exit_code == 2
+    assert result.output == (f"spliceannot predict: error: {value}: output directory "
+                             f"{tmp_path.resolve() / 'out'} does not exist\n")
     assert os.listdir(tmp_path) == []
 
 

@@ -20,12 +20,15 @@ PROG = f"spliceannot {COMMAND}"
               help="Genome FASTA: plain, gzip or bgzip (read one contig at a time).")
 @click.option("-m", "--model", default="spliceai", show_default=True, metavar="MODEL",
               help="`spliceai` (Illumina's five 10k models), a weight file or a directory of them.")
-@click.option("-A", "--annotation", metavar="GTF_OR_GFF3",
-              help="Predict only inside genes, each on its own strand (GTF/GFF3, plain or gzip).")
+@click.option("-A", "--annotation", metavar="ANNOTATION",
+              help="Predict only inside genes, each on its own strand: grch37, grch38 (SpliceAI's "
+                   "GENCODE tables), a SpliceAI-style table, or a GTF/GFF3 (plain or gzip).")
 @click.option("--transcripts", type=click.Choice(["canonical", "all"]), default="canonical",
-              show_default=True, help="With -A: the canonical transcript of each gene, or all.")
+              show_default=True,
+              help="With a GTF/GFF3: the canonical transcript of each gene, or all (a table's rows "
+                   "are used as they are).")
 @click.option("--biotype", default="all", show_default=True, metavar="BIOTYPE|all",
-              help="With -A: keep only genes of this biotype.")
+              help="With a GTF/GFF3: keep only genes of this biotype.")
 @click.option("--regions", multiple=True, metavar="CHR:BEG-END[,...]",
               help="Predict only these positions (1-based, inclusive; `CHR` alone = whole contig). "
                    "Context still comes from the genome around them.")
@@ -70,7 +73,9 @@ def predict(fasta, model, annotation, transcripts, biotype, regions, strands, be
     the model run on the reverse complement); with -A only the genes are,
     each on its own strand.  Coordinates are 0-based half-open in every
     output; a site is the labelled base itself (acceptor = first base of
-    an exon, donor = last base of an exon).  Files appear only when complete.
+    an exon, donor = last base of an exon).  Output directories must exist
+    (checked before any work, as annotate checks -O); files appear only
+    when complete.
     """
     from spliceannot.engine._device import resolve_device, set_cpu_threads
     from spliceannot.engine.weights import load_model
@@ -93,12 +98,8 @@ def predict(fasta, model, annotation, transcripts, biotype, regions, strands, be
                 wanted_regions = lib.regions_by_contig(lib.parse_regions(regions), contigs)
             genes = None
             if annotation:
-                from spliceannot.trainers.data import load_genes
-
-                if not Path(annotation).is_file():
-                    raise InputError(f"{annotation}: annotation not found")
-                genes = lib.gene_spans(load_genes(annotation, contigs, transcripts=transcripts,
-                                                  biotype=biotype))
+                genes = lib.annotation_spans(annotation, contigs, transcripts=transcripts,
+                                             biotype=biotype)
             if bigwig:
                 lib.require_pybigwig()
             lengths = lib.fasta_lengths(fasta) if bigwig or lib.has_index(fasta) else None
@@ -138,34 +139,38 @@ def predict(fasta, model, annotation, transcripts, biotype, regions, strands, be
 
 
 def _output_targets(bedgraph, bigwig, bed, hdf5, strands) -> dict[str, str]:
-    """The output options given, after checking that there is one and that paths do not clash."""
+    """The output options given, checked before any work.
+
+    There must be one; no two may name the same file; every file's directory
+    must exist and be writable (as ``annotate`` requires of -O).
+    """
     from spliceannot.trainers.predict import track_paths
 
     targets = {k: v for k, v in
                (("bedgraph", bedgraph), ("bigwig", bigwig), ("bed", bed), ("hdf5", hdf5)) if v}
     if not targets:
         fail(COMMAND, "no output: give at least one of --bedgraph, --bigwig, --bed, --hdf5")
-    files = []
+    files = []  # (the option's value, a file it names)
     for kind, value in targets.items():
         if kind in ("bedgraph", "bigwig"):
             suffix = "bedGraph" if kind == "bedgraph" else "bw"
-            files += [str(p) for p in track_paths(value, suffix, strands).values()]
+            files += [(value, str(p)) for p in track_paths(value, suffix, strands).values()]
         else:
-            files.append(value)
+            files.append((value, value))
     seen = set()
-    for name in files:
+    for given, name in files:
         key = os.path.abspath(name)
         if key in seen:
             fail(COMMAND, f"{name}: named by two outputs")
         seen.add(key)
         path = Path(name)
         if path.is_dir():
-            fail(COMMAND, f"{name}: is a directory")
+            fail(COMMAND, f"{name}: is a directory, expected an output file name")
         parent = path.resolve().parent
         if not parent.is_dir():
-            fail(COMMAND, f"{name}: directory {parent} does not exist")
+            fail(COMMAND, f"{given}: output directory {parent} does not exist")
         if not os.access(parent, os.W_OK):
-            fail(COMMAND, f"{name}: directory {parent} is not writable")
+            fail(COMMAND, f"{given}: output directory {parent} is not writable")
     return targets
 
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import gzip
 import logging
 import os
 import re
@@ -644,7 +645,11 @@ def check_regions(
 
 
 def gene_spans(genes: Iterable) -> dict[str, dict[str, list[Interval]]]:
-    """contig -> strand -> sorted union of the genes' spans (``trainers.data.Gene`` objects)."""
+    """contig -> strand -> sorted union of the genes' spans.
+
+    ``genes`` have ``chrom``, ``strand``, ``start`` and ``end`` (0-based
+    half-open), as ``trainers.data.Gene`` has.
+    """
     spans: dict[str, dict[str, list[Interval]]] = {}
     for gene in genes:
         spans.setdefault(gene.chrom, {}).setdefault(gene.strand, []).append((gene.start, gene.end))
@@ -652,6 +657,103 @@ def gene_spans(genes: Iterable) -> dict[str, dict[str, list[Interval]]]:
         contig: {strand: merge_intervals(v) for strand, v in by_strand.items()}
         for contig, by_strand in spans.items()
     }
+
+
+@dataclass(frozen=True)
+class _TableSpan:
+    """One row of a SpliceAI-style table as a gene span (0-based half-open)."""
+
+    chrom: str
+    strand: str
+    start: int
+    end: int
+
+
+def annotation_spans(
+    annotation: str,
+    contigs: Sequence[str],
+    *,
+    transcripts: str = "canonical",
+    biotype: str | None = "all",
+) -> dict[str, dict[str, list[Interval]]]:
+    """contig -> strand -> sorted union of the gene spans of what ``-A`` names.
+
+    Parameters
+    ----------
+    annotation
+        ``grch37`` or ``grch38`` (the tables shipped with SpliceAI), a
+        SpliceAI-style table (plain or gzip, recognised by its header line),
+        or a GTF/GFF3 (plain or gzip).  A table row is the span
+        ``[TX_START, TX_END)`` on its strand, as ``annotate`` uses it; a
+        GTF/GFF3 gives the genes of :func:`spliceannot.trainers.data.load_genes`.
+    contigs
+        The FASTA's contig names (``chr1`` and ``1`` match); table rows on
+        other contigs are skipped with a warning.
+    transcripts, biotype
+        For a GTF/GFF3.  A table's rows are used as they are (``transcripts``
+        does not apply); a ``biotype`` other than ``all`` needs a GTF/GFF3.
+
+    Raises
+    ------
+    InputError
+        A missing or malformed file, a biotype asked of a table, or no row
+        on the FASTA's contigs; the message names the file.
+    """
+    from spliceannot.readers.annotation import BUILTIN_TABLES, builtin_table_path, read_table
+
+    if annotation in BUILTIN_TABLES:
+        path = builtin_table_path(annotation)
+    else:
+        path = Path(annotation)
+        if not path.is_file():
+            raise InputError(
+                f"{annotation}: annotation not found "
+                "(expected grch37, grch38, a SpliceAI-style table or a GTF/GFF3)"
+            )
+        if not _is_spliceai_table(path):
+            from spliceannot.trainers.data import load_genes
+
+            return gene_spans(load_genes(path, contigs, transcripts=transcripts, biotype=biotype))
+    if biotype not in (None, "all"):
+        raise InputError(
+            f"{annotation}: --biotype {biotype} needs a GTF/GFF3 "
+            "(a SpliceAI-style table has no biotypes); use --biotype all"
+        )
+    matcher = ContigMatcher(contigs)
+    spans, missing = [], {}
+    for row in read_table(path):
+        contig = matcher.resolve(row.chrom)
+        if contig is None:
+            missing[row.chrom] = missing.get(row.chrom, 0) + 1
+        elif row.tx_end > row.tx_start:
+            spans.append(_TableSpan(contig, row.strand, row.tx_start, row.tx_end))
+    if missing:
+        names = ", ".join(list(missing)[:5]) + (", ..." if len(missing) > 5 else "")
+        if not spans:
+            shown = ", ".join(list(contigs)[:5]) + (", ..." if len(contigs) > 5 else "")
+            raise InputError(
+                f"{annotation}: none of its contigs ({names}) is a contig of the FASTA ({shown})"
+            )
+        log.warning("%s: skipped %d rows on contigs not in the FASTA (%s)",
+                    annotation, sum(missing.values()), names)  # fmt: skip
+    if not spans:
+        raise InputError(f"{annotation}: no transcript rows with a non-empty span")
+    return gene_spans(spans)
+
+
+def _is_spliceai_table(path: Path) -> bool:
+    """Whether the file (plain or gzip) starts with a SpliceAI-style table's header line."""
+    from spliceannot.readers.annotation import TABLE_COLUMNS
+
+    try:
+        with open(path, "rb") as handle:
+            packed = handle.read(2) == b"\x1f\x8b"
+        with (gzip.open if packed else open)(path, "rb") as handle:
+            first = handle.readline(4096)
+    except (OSError, EOFError):
+        return False  # the GTF/GFF3 reader reports why the file cannot be read
+    fields = first.decode("utf-8", "replace").rstrip("\r\n").split("\t")
+    return set(TABLE_COLUMNS) <= set(fields)
 
 
 @dataclass
