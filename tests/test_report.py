@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import os
 import re
 import shutil
 import subprocess
@@ -228,3 +229,84 @@ def test_redraw_settings_come_from_the_command_line_header_and_options_win():
         "cpu",
     )
     assert settings.cache is None and settings.precomputed == ()
+
+
+# --------------------------------------------------------------------------- files of the command line
+
+
+@pytest.fixture(scope="module")
+def relative_run(tmp_path_factory, tiny_model, chr16_table) -> Path:
+    """A run directory where annotate was given relative -R/-A/-m paths; its output is out.vcf."""
+    run = tmp_path_factory.mktemp("run")
+    for source in (FASTA, Path(f"{FASTA}.fai"), Path(f"{FASTA}.gzi")):
+        shutil.copy(source, run / source.name.replace(FASTA.name, "genome.fa.gz"))
+    shutil.copy(chr16_table, run / "genes.txt")
+    shutil.copy(tiny_model, run / "tiny.safetensors")
+    write_subset(run / "in.vcf", first=12)
+    done = subprocess.run(
+        [spliceannot_executable(), "annotate", "-I", "in.vcf", "-O", "out.vcf", "-R", "genome.fa.gz",
+         "-A", "genes.txt", "-m", "tiny.safetensors", "--no-cache", "--workers", "1"],
+        cwd=run, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    command = [line for line in (run / "out.vcf").read_text().splitlines() if "Command=" in line]
+    assert command and " -R genome.fa.gz -A genes.txt -m tiny.safetensors " in command[0]
+    return run
+
+
+def copy_vcf(source: Path, target: Path, working_directory: Path | None) -> Path:
+    """``source`` with its ##spliceannotWorkingDirectory line (if any) set to ``working_directory`` (or dropped)."""
+    lines = [
+        line
+        for line in source.read_text().splitlines(keepends=True)
+        if not line.startswith("##spliceannotWorkingDirectory=")
+    ]
+    if working_directory is not None:
+        at = next(i for i, line in enumerate(lines) if line.startswith("##spliceannotCommand="))
+        lines.insert(at + 1, f"##spliceannotWorkingDirectory={working_directory}\n")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text("".join(lines))
+    return target
+
+
+def plotted(page: Path) -> int:
+    return len(re.findall(r'<img src="data:image/png;base64,', page.read_text()))
+
+
+def test_relative_paths_resolve_against_the_recorded_working_directory(relative_run, tmp_path, monkeypatch):
+    vcf = copy_vcf(relative_run / "out.vcf", tmp_path / "moved" / "out.vcf", relative_run)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    result = run_cli(["report", vcf, "-o", "page.html", "-n", 2])
+    assert result.exit_code == 0, result.stderr
+    assert plotted(elsewhere / "page.html") == 2
+
+
+def test_without_the_line_relative_paths_resolve_against_the_vcf_directory(relative_run, tmp_path, monkeypatch):
+    vcf = copy_vcf(relative_run / "out.vcf", relative_run / "plain.vcf", None)
+    monkeypatch.chdir(tmp_path)
+    result = run_cli(["report", vcf, "-o", "page.html", "-n", 2])
+    assert result.exit_code == 0, result.stderr
+    assert plotted(tmp_path / "page.html") == 2
+
+
+def test_a_file_found_nowhere_is_one_line_naming_the_paths_tried(relative_run, tmp_path, monkeypatch):
+    gone = tmp_path / "gone"  # a recorded directory that no longer exists
+    vcf = copy_vcf(relative_run / "out.vcf", tmp_path / "moved" / "out.vcf", gone)
+    monkeypatch.chdir(tmp_path)
+    result = run_cli(["report", vcf, "-o", "page.html"])
+    assert result.exit_code == 2
+    tried = ", ".join(str(d / "genome.fa.gz") for d in (gone, tmp_path / "moved", tmp_path))
+    assert result.stderr == (
+        f"spliceannot report: error: {vcf}: reference FASTA genome.fa.gz of the ##spliceannotCommand "
+        f"line not found (tried {tried}); pass -R or --no-plots\n"
+    )
+    assert sorted(os.listdir(tmp_path)) == ["moved"]
+    # options given to report are paths from the current directory; the next missing file is named
+    shutil.copy(relative_run / "genome.fa.gz", tmp_path / "my.fa.gz")
+    result = run_cli(["report", vcf, "-o", "page.html", "-R", "my.fa.gz"])
+    assert result.exit_code == 2 and "annotation genes.txt of the" in result.stderr
+    assert result.stderr.rstrip().endswith("pass -A or --no-plots")
+    result = run_cli(["report", vcf, "-o", "page.html", "-n", 1, "--no-plots"])
+    assert result.exit_code == 0 and plotted(tmp_path / "page.html") == 0

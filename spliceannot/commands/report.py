@@ -24,8 +24,10 @@ def report(vcf_path, output, top, plots, reference, annotation, distance, mask, 
     the top variants with their plots, and the run's parameters.  Images are
     embedded: the file opens offline and loads nothing.  The plots are
     redrawn with -R/-A/-D/-M/-m as found in the VCF's ##spliceannotCommand
-    line; options given here take precedence (a VCF written by SpliceAI needs
-    -R and -A, or --no-plots).
+    line, its relative paths looked for in the directory annotate ran in
+    (##spliceannotWorkingDirectory), then beside the VCF, then in the current
+    directory.  Options given here take precedence (a VCF written by
+    SpliceAI needs -R and -A, or --no-plots).
     """
     from spliceannot.errors import InputError, ModelError
     from spliceannot.viz.report import write_report

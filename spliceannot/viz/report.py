@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import html
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,9 +19,69 @@ import numpy as np
 
 from spliceannot.errors import InputError
 from spliceannot.viz import style
-from spliceannot.viz.scores import ScoreSummary, read_scores, report_settings
+from spliceannot.viz.scores import ScoreSummary, command_options, read_scores, report_settings
 
 HISTOGRAM_BINS = np.linspace(0, 1, 21)
+WORKING_DIRECTORY_LINE = "##spliceannotWorkingDirectory="  # where annotate ran (absolute)
+# -R/-A/-m of the ##spliceannotCommand line that name files: key, flag, what, names that are no file
+_FILE_OPTIONS = (
+    ("reference", "-R", "reference FASTA", ()),
+    ("annotation", "-A", "annotation", ("grch37", "grch38")),
+    ("model", "-m", "model", ("spliceai",)),
+)
+
+
+def search_directories(summary: ScoreSummary) -> list[Path]:
+    """Where relative paths of the ``##spliceannotCommand`` line are looked for, in order.
+
+    The directory ``annotate`` ran in (its ``##spliceannotWorkingDirectory``
+    line, when the VCF has one), then the VCF's own directory, then the
+    current directory; each once.
+    """
+    found = []
+    for line in summary.header:
+        if line.startswith(WORKING_DIRECTORY_LINE):
+            recorded = Path(line[len(WORKING_DIRECTORY_LINE) :])
+            if recorded.is_absolute():
+                found.append(recorded)
+            break  # the line beside the first ##spliceannotCommand, which is the one used
+    if summary.path != "-":
+        found.append(Path(os.path.abspath(summary.path)).parent)
+    found.append(Path.cwd())
+    return list(dict.fromkeys(found))
+
+
+def locate_inputs(summary: ScoreSummary, overrides: dict) -> dict:
+    """``overrides`` plus the files of the ``##spliceannotCommand`` line, found on disk.
+
+    A relative ``-R``/``-A``/``-m`` path of the command line is looked for in
+    :func:`search_directories` and replaced by the first that exists (an
+    option given in ``overrides`` is used as given).  ``grch37``, ``grch38``
+    and ``spliceai`` are names, not files.
+
+    Raises
+    ------
+    InputError
+        If a file of the command line is in none of them: the message lists
+        the paths tried and says which option to pass instead.
+    """
+    found = command_options(summary.command)
+    located = dict(overrides)
+    for key, flag, what, names in _FILE_OPTIONS:
+        value = found.get(key)
+        if overrides.get(key) is not None or not value or value in names:
+            continue
+        path = Path(value)
+        candidates = [path] if path.is_absolute() else [d / path for d in search_directories(summary)]
+        hit = next((candidate for candidate in candidates if candidate.exists()), None)
+        if hit is None:
+            tried = ", ".join(str(candidate) for candidate in candidates)
+            raise InputError(
+                f"{summary.path}: {what} {value} of the ##spliceannotCommand line not found "
+                f"(tried {tried}); pass {flag} or --no-plots"
+            )
+        located[key] = str(hit)
+    return located
 
 
 def histogram_svg(maxima: Sequence[float]) -> tuple[str, np.ndarray]:
@@ -223,7 +284,8 @@ def write_report(
 
     ``overrides``: ``reference``, ``annotation``, ``model``, ``distance``,
     ``mask``, ``transcripts``, ``iupac``, ``device``, ``batch_size`` for redrawing
-    (None values are taken from the VCF's ``##spliceannotCommand`` line).
+    (None values are taken from the VCF's ``##spliceannotCommand`` line, its
+    relative paths found by :func:`locate_inputs`).
     """
     from spliceannot.atomic import atomic_path
 
@@ -231,7 +293,8 @@ def write_report(
     summary = read_scores(vcf_path, top)
     images = None
     if plots and summary.top:
-        images = landscape_images(summary, report_settings(summary, overrides or {}))
+        located = locate_inputs(summary, overrides or {})
+        images = landscape_images(summary, report_settings(summary, located))
     page = render_html(summary, images)
     with atomic_path(output) as temporary:
         Path(temporary).write_text(page, encoding="utf-8")
