@@ -4,9 +4,10 @@ Ensembl VEP itself is not installed for the tests: ``tests/vep/lib`` holds a
 STAND-IN for VEP's plugin base class, and ``tests/vep/run_plugin.pl`` makes
 stand-in variation features and transcript variation alleles the way VEP's
 VCF parser does (shared leading base of indels trimmed, '-' for an empty
-allele).  Everything else is real: the plugin starts ``spliceannot serve``
-with the tiny model and the example FASTA, or reads a tabix score file.
-docs/vep.md shows the plugin in a real VEP.
+allele), and forks a worker as VEP's ``--fork`` does.  Everything else is
+real: the plugin starts ``spliceannot serve`` with the tiny model and the
+example FASTA, or reads a tabix score file.  docs/vep.md shows the plugin in
+a real VEP.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -78,15 +81,25 @@ def case_dicts(cases, *, chrom: str | None = None) -> list[dict]:
 
 
 def run_driver(
-    params, cases, *, output_format="tab", fork=False, check=True
+    params,
+    cases,
+    *,
+    output_format="tab",
+    fork=False,
+    finish=False,
+    kill=False,
+    check=True,
+    env=None,
 ) -> dict | subprocess.CompletedProcess:
     spec = {
         "params": [str(p) for p in params],
         "config": {"output_format": output_format},
         "cases": cases,
         "fork": int(fork),
+        "finish": int(finish),
+        "kill": int(kill),
     }
-    env = dict(os.environ, OMP_NUM_THREADS="1")
+    env = dict(os.environ, OMP_NUM_THREADS="1", **(env or {}))
     done = subprocess.run(
         [
             PERL,
@@ -106,6 +119,32 @@ def run_driver(
         return done
     assert done.returncode == 0, done.stderr.decode()
     return json.loads(done.stdout)
+
+
+@pytest.fixture
+def private_tmp():
+    """A short, empty TMPDIR for the plugin (its socket's path must fit in 107 bytes)."""
+    path = Path(tempfile.mkdtemp(prefix="vep-", dir="/tmp"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def gone(pid: int) -> bool:
+    """True when the process has exited (a zombie waiting for its parent counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def wait_gone(pids, timeout: float = 60.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not all(gone(pid) for pid in pids):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
 
 
 def entry_for(info: str | None, alt: str, symbol: str) -> list[str] | None:
@@ -185,7 +224,7 @@ def serve_params(tiny_model, *extra) -> list[str]:
     ]
 
 
-def test_serve_mode_matches_annotate_with_vcf_keys_cutoff_and_fork(tiny_model, annotated):
+def test_serve_mode_matches_annotate_with_vcf_keys_cutoff_and_fork(tiny_model, annotated, private_tmp):
     info, _ = annotated
     assert any(entry_for(info["v59"], "T", "FAM234A")), "the tiny model scores the + strand case"
     maxima = [
@@ -199,6 +238,8 @@ def test_serve_mode_matches_annotate_with_vcf_keys_cutoff_and_fork(tiny_model, a
         case_dicts(CASES),
         output_format="vcf",
         fork=True,
+        finish=True,
+        env={"TMPDIR": str(private_tmp)},
     )
     expected = expected_results(CASES, info, style="split", cutoff=cutoff)
     assert out["results"] == expected
@@ -207,12 +248,38 @@ def test_serve_mode_matches_annotate_with_vcf_keys_cutoff_and_fork(tiny_model, a
     assert set(out["header"]) == {f"SpliceAI_pred_{k}" for k in ["SYMBOL", *FIELDS]} | {
         "SpliceAI_cutoff"
     }
-    # a --fork worker starts its own server and ends only that one
+    # one server, started before the fork in a private directory, shared with the worker
+    assert Path(out["socket"]).parent == Path(out["directory"])
+    assert Path(out["directory"]).parent == private_tmp
     assert out["forked"]["results"] == expected and out["forked"]["status"] == 0
-    assert out["forked"]["server_pid"] != out["server_pid"] and out["parent_server_alive"] == 1
-    for pid in (out["server_pid"], out["forked"]["server_pid"]):
-        with pytest.raises(ProcessLookupError):
-            os.kill(pid, 0)  # both servers exited when their plugin object went away
+    assert out["forked"]["socket"] == out["socket"] and out["forked"]["requests"] > 0
+    assert out["server_alive_after_worker"] == 1  # a worker's end leaves the server running
+    assert out["health"]["served"] == out["requests"] + out["forked"]["requests"]
+    # VEP's finish() stopped it: server and keeper exited, the directory is gone
+    assert gone(out["server_pid"]) and gone(out["keeper_pid"])
+    assert list(private_tmp.iterdir()) == []
+
+
+def test_the_server_stops_with_the_plugin_object(tiny_model, annotated, private_tmp):
+    """Without finish() (a VEP that dies in a plugin's run, say), DESTROY stops the server."""
+    info, _ = annotated
+    out = run_driver(
+        serve_params(tiny_model), case_dicts(CASES[:4]), env={"TMPDIR": str(private_tmp)}
+    )
+    assert out["results"] == expected_results(CASES[:4], info, style="tab")
+    assert out["health"]["served"] == out["requests"] > 0
+    assert gone(out["server_pid"]) and gone(out["keeper_pid"])
+    assert list(private_tmp.iterdir()) == []
+
+
+def test_the_server_stops_when_vep_is_killed(tiny_model, private_tmp):
+    """VEP killed with SIGKILL runs no Perl code; the keeper sees its input end and stops the server."""
+    done = run_driver(serve_params(tiny_model), [], kill=True, check=False, env={"TMPDIR": str(private_tmp)})
+    assert done.returncode == -9
+    out = json.loads(done.stdout)
+    assert Path(out["directory"]).parent == private_tmp and out["server_pid"]
+    assert wait_gone([out["server_pid"], out["keeper_pid"]])
+    assert list(private_tmp.iterdir()) == []
 
 
 def test_socket_mode_shares_one_running_server_across_fork(tiny_model, annotated, tmp_path):
@@ -226,10 +293,13 @@ def test_socket_mode_shares_one_running_server_across_fork(tiny_model, annotated
     )
     try:
         assert json.loads(server.stdout.readline())["socket"] == str(path)  # listening
-        out = run_driver([f"socket={path}"], case_dicts(CASES), output_format="tab", fork=True)
+        out = run_driver(
+            [f"socket={path}"], case_dicts(CASES), output_format="tab", fork=True, finish=True
+        )
         expected = expected_results(CASES, info, style="tab")
         assert out["results"] == expected and out["forked"]["results"] == expected
-        assert out["server_pid"] is None and out["forked"]["status"] == 0
+        assert out["keeper_pid"] is None and out["forked"]["status"] == 0
+        assert out["health"]["served"] == out["requests"] + out["forked"]["requests"]
         assert server.poll() is None  # the plugin leaves a server it did not start running
     finally:
         server.terminate()
@@ -253,7 +323,7 @@ def test_file_mode_reads_annotate_output(annotated, output_format, extra, style)
     )
     cutoff = 0.0 if "cutoff=0" in extra else None
     assert out["results"] == expected_results(CASES, info, style=style, cutoff=cutoff)
-    assert out["server_pid"] is None
+    assert out["keeper_pid"] is None and out["socket"] is None
     if style == "tab":
         assert (
             list(out["header"]) == ["SpliceAI_pred"]
@@ -308,13 +378,20 @@ def test_bad_parameters_stop_vep_with_a_message(params, message):
     assert done.returncode != 0 and message in done.stderr.decode()
 
 
-def test_a_server_that_cannot_start_is_reported(tiny_model):
-    cases = case_dicts(CASES[:1])
-    done = run_driver(serve_params(tiny_model, "annotation=grch99"), cases, check=False)
-    stderr = done.stderr.decode()
-    assert done.returncode != 0
-    assert (
-        "spliceannot serve: error:" in stderr
-        and "SpliceAnnot:" in stderr
-        and "did not start" in stderr
+@pytest.mark.parametrize(
+    "extra, messages",
+    [
+        (["annotation=grch99"], ["spliceannot serve: error:", "did not start (exit status 2)"]),
+        (["spliceannot=no-such-spliceannot"], ["'no-such-spliceannot' not found", "spliceannot="]),
+        (["spliceannot=/nonexistent/bin/spliceannot"], ["'/nonexistent/bin/spliceannot' not found"]),
+    ],
+)
+def test_a_server_that_cannot_start_fails_the_plugin(tiny_model, private_tmp, extra, messages):
+    """The server starts when VEP loads the plugin, so its failure is the plugin's (fatal with --safe)."""
+    done = run_driver(
+        serve_params(tiny_model) + extra, case_dicts(CASES[:1]), check=False, env={"TMPDIR": str(private_tmp)}
     )
+    stderr = done.stderr.decode()
+    assert done.returncode != 0 and "ERROR: SpliceAnnot:" in stderr
+    assert all(message in stderr for message in messages), stderr
+    assert list(private_tmp.iterdir()) == []  # no directory left behind

@@ -4,7 +4,7 @@
 
 =head1 SYNOPSIS
 
- # score every variant with the model (one `spliceannot serve` per VEP process)
+ # score every variant with the model (one `spliceannot serve` for the whole run, --fork included)
  vep -i in.vcf --dir_plugins /path/to/spliceannot/plugins/vep \
      --plugin SpliceAnnot,fasta=/path/to/genome.fa.gz,annotation=grch38
 
@@ -34,9 +34,12 @@
     precomputed files or the output of `spliceannot annotate`. Contig names
     with or without "chr" match.
 
- 2. No file: the plugin starts `spliceannot serve` once per VEP process
-    (lazily, so each --fork worker starts its own) and asks it for each
-    variant. Parameters:
+ 2. No file: when VEP loads the plugin, it starts one `spliceannot serve`
+    on a private Unix socket in a temporary directory, and every VEP process
+    (the main one and each --fork worker) connects to it, so the model is
+    loaded once per run. The server stops, and the directory is removed, when
+    VEP finishes, or when every VEP process has gone (killed included).
+    Parameters:
 
       fasta=FILE         reference genome (required)
       annotation=NAME    grch37, grch38 (default), a SpliceAI-style table or a GTF/GFF3
@@ -48,9 +51,13 @@
       spliceannot=CMD    the spliceannot command (default: `spliceannot` on PATH;
                          may be several words, e.g. "python3 -m spliceannot")
 
+    If the server cannot start (spliceannot not found, a bad annotation=, a
+    missing model), the plugin fails to load: VEP warns and goes on without
+    scores, unless it runs with --safe, which makes that fatal.
+
  3. socket=PATH: a `spliceannot serve --socket PATH` started beforehand
-    (its own -R/-A/-m/-D/-M apply). Each VEP process connects to it, so
-    --fork workers share one model instead of loading one each.
+    (its own -R/-A/-m/-D/-M apply), shared in the same way; the plugin
+    leaves it running.
 
  Common parameters: cutoff=X (0 to 1), split_output=1.
 
@@ -61,6 +68,8 @@ package SpliceAnnot;
 use strict;
 use warnings;
 
+use File::Spec;
+use File::Temp qw(tempdir);
 use IO::Socket::UNIX;
 use IPC::Open2 qw(open2);
 use JSON::PP;
@@ -132,6 +141,9 @@ sub new {
     die "ERROR: SpliceAnnot: mask must be 0 or 1\n" if defined $param{mask} && $param{mask} !~ /^[01]$/;
     $self->{command} = $self->_serve_command(\%param);
     $self->{source} = 'serve';
+    # started here, in the VEP process that forks the workers, so that they all share it;
+    # a failure here fails the plugin's loading (fatal with VEP's --safe)
+    $self->_start_server;
   }
   return $self;
 }
@@ -262,45 +274,115 @@ sub _serve_command {
   return \@command;
 }
 
-# The server of this process, started on first use (VEP's --fork workers each start their own).
-sub _server {
-  my $self = shift;
-  my $server = $self->{server};
-  return $server if $server && $server->{owner} == $$;
-  return $self->_connect if defined $self->{socket};
+# The server's keeper: a small Perl process that runs `spliceannot serve
+# --socket` (arguments: the private directory, then the command) and stops it
+# when its own standard input ends. VEP holds the other end of that pipe, and
+# VEP's --fork workers inherit it, so the server goes away when the run ends,
+# or when every VEP process has died (SIGKILL included). SIGTERM, SIGINT and
+# SIGHUP stop it too. It relays the server's ready line on its stdout and
+# exits with the server's status (127: the command could not be run).
+my $KEEPER = <<'KEEPER';
+use strict;
+use warnings;
+use IO::Select;
+use POSIX ();
+my $dir = shift @ARGV;
+pipe(my $from, my $to) or die "ERROR: SpliceAnnot: pipe: $!\n";
+my $pid = fork;
+die "ERROR: SpliceAnnot: fork: $!\n" unless defined $pid;
+if ($pid == 0) {
+  close $from;
+  open(STDIN, '<', '/dev/null');
+  open(STDOUT, '>&', $to);
+  { exec { $ARGV[0] } @ARGV }
+  print STDERR "ERROR: SpliceAnnot: cannot run '$ARGV[0]': $!\n";
+  POSIX::_exit(127);
+}
+close $to;
+my $finish = sub {
+  my $stop = shift;
+  kill 'TERM', $pid if $stop;
+  waitpid($pid, 0);
+  my $status = $? & 127 ? 128 + ($? & 127) : $? >> 8;
+  unlink "$dir/serve.sock";
+  rmdir $dir;
+  POSIX::_exit($status);
+};
+$SIG{$_} = sub { $finish->(1) } for qw(TERM INT HUP);
+$SIG{PIPE} = 'IGNORE';
+my $ready = readline($from);
+$finish->(0) unless defined $ready;
+syswrite(STDOUT, $ready);
+my $select = IO::Select->new(\*STDIN, $from);
+while (1) {
+  foreach my $handle ($select->can_read) {
+    next if sysread($handle, my $buffer, 65536);
+    $finish->($handle == $from ? 0 : 1);  # the server ended, or the VEP processes did
+  }
+}
+KEEPER
 
+# The program a command runs, or undef when it cannot be found (as execvp looks it up).
+sub _program {
+  my $name = shift;
+  return (-f $name && -x _) ? $name : undef if $name =~ m{/};
+  foreach my $dir (split /:/, (defined $ENV{PATH} ? $ENV{PATH} : ''), -1) {
+    my $path = ($dir eq '' ? '.' : $dir) . "/$name";
+    return $path if -f $path && -x _;
+  }
+  return undef;
+}
+
+# Start the shared server (through its keeper) and wait for it to be ready.
+sub _start_server {
+  my $self = shift;
   my @command = @{ $self->{command} };
+  die "ERROR: SpliceAnnot: '$command[0]' not found; put spliceannot on PATH or give spliceannot=/path/to/spliceannot\n"
+    unless _program($command[0]);
+  # a Unix socket's path has room for 107 bytes
+  my $base = File::Spec->tmpdir;
+  $base = '/tmp' if length("$base/spliceannot-vep-XXXXXXXX/serve.sock") > 107;
+  my $dir = tempdir('spliceannot-vep-XXXXXXXX', DIR => $base);
+  my $path = "$dir/serve.sock";
   my ($from, $to);
-  my $pid = eval { open2($from, $to, @command) };
-  die "ERROR: SpliceAnnot: cannot run '@command': " . ($@ || $!) . "\n" unless $pid;
+  my $pid = eval { open2($from, $to, $^X, '-e', $KEEPER, '--', $dir, @command, '--socket', $path) };
+  unless ($pid) {
+    rmdir $dir;
+    die "ERROR: SpliceAnnot: cannot run $^X: " . ($@ || $!) . "\n";
+  }
   my $line = readline($from);
   my $ready = defined $line ? eval { $JSON->decode($line) } : undef;
   unless ($ready && ref $ready eq 'HASH' && $ready->{ready}) {
     close $to;
     waitpid($pid, 0);
-    die "ERROR: SpliceAnnot: '@command' did not start (exit status " . ($? >> 8) . "); see its error above\n";
+    my $status = $? >> 8;
+    rmdir $dir;
+    die "ERROR: SpliceAnnot: '@command' did not start (exit status $status); see its error above\n";
   }
-  $self->{server} = { pid => $pid, owner => $$, from => $from, to => $to, ready => $ready, next_id => 1 };
-  return $self->{server};
+  $self->{server} = { pid => $pid, owner => $$, from => $from, to => $to, dir => $dir, ready => $ready };
+  $self->{socket} = $path;
+  return;
 }
 
-# A connection of this process to a server that is already running (socket=).
-sub _connect {
+# The connection of this process (the main one or a --fork worker) to the server.
+sub _connection {
   my $self = shift;
+  my $connection = $self->{connection};
+  return $connection if $connection && $connection->{owner} == $$;
   my $socket = IO::Socket::UNIX->new(Type => SOCK_STREAM(), Peer => $self->{socket})
     or die "ERROR: SpliceAnnot: cannot connect to spliceannot serve at $self->{socket}: $!\n";
   my $line = readline($socket);
   my $ready = defined $line ? eval { $JSON->decode($line) } : undef;
   die "ERROR: SpliceAnnot: no ready line from spliceannot serve at $self->{socket}\n"
     unless $ready && ref $ready eq 'HASH' && $ready->{ready};
-  $self->{server} = { owner => $$, from => $socket, to => $socket, ready => $ready, next_id => 1 };
-  return $self->{server};
+  $self->{connection} = { owner => $$, socket => $socket, ready => $ready, next_id => 1 };
+  return $self->{connection};
 }
 
 sub _entries_from_server {
   my ($self, $variant) = @_;
-  my $server = $self->_server;
-  my $id = $server->{next_id}++;
+  my $connection = $self->_connection;
+  my $id = $connection->{next_id}++;
   my $request = {
     id => $id, chrom => "$variant->{chrom}", pos => 0 + $variant->{pos},
     ref => "$variant->{ref}", alt => [ map {"$_"} @{ $variant->{alts} } ],
@@ -308,10 +390,10 @@ sub _entries_from_server {
   my $line;
   {
     local $SIG{PIPE} = 'IGNORE';
-    my $to = $server->{to};
-    print {$to} $JSON->encode($request), "\n" or die "ERROR: SpliceAnnot: spliceannot serve has gone away\n";
-    $to->flush;
-    $line = readline($server->{from});
+    my $socket = $connection->{socket};
+    print {$socket} $JSON->encode($request), "\n" or die "ERROR: SpliceAnnot: spliceannot serve has gone away\n";
+    $socket->flush;
+    $line = readline($socket);
   }
   die "ERROR: SpliceAnnot: spliceannot serve stopped; see its error above\n" unless defined $line;
   my $reply = eval { $JSON->decode($line) };
@@ -325,14 +407,37 @@ sub _entries_from_server {
   return $reply->{scores} || [];
 }
 
-sub DESTROY {
+# VEP calls finish() in its main process at the end of the run: stop the server.
+sub finish {
   my $self = shift;
+  $self->_close;
+}
+
+# Close this process's connection; in the process that started the server, stop it
+# (a --fork worker leaves it running for the others).
+sub _close {
+  my $self = shift;
+  local $?;
+  my $connection = $self->{connection};
+  if ($connection && $connection->{owner} == $$) {
+    delete $self->{connection};
+    close $connection->{socket};
+  }
   my $server = $self->{server} or return;
   return unless $server->{owner} == $$;
   delete $self->{server};
-  close $server->{to} if $server->{to};  # end of input: the server answers what it has and exits
-  close $server->{from} if $server->{from};
-  waitpid($server->{pid}, 0) if $server->{pid};
+  kill 'TERM', $server->{pid};  # the keeper stops the server and removes the directory
+  close $server->{to};
+  close $server->{from};
+  waitpid($server->{pid}, 0);
+  unlink "$server->{dir}/serve.sock";
+  rmdir $server->{dir};
+}
+
+sub DESTROY {
+  my $self = shift;
+  local ($!, $@);
+  $self->_close;
 }
 
 # --------------------------------------------------------------------------- score files

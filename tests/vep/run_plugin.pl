@@ -5,8 +5,10 @@
 #   {"params": ["fasta=...", ...], "config": {"output_format": "vcf"},
 #    "cases": [{"chrom": "chr16", "pos": 189178, "ref": "AC", "alts": ["A"],
 #               "allele_number": 1, "symbol": "LUC7L", "strand": -1, "from_vcf": true}, ...],
-#    "fork": 0|1}
-# and writes {"header": {...}, "results": [...], "server_pid": N, "forked": {...}}.
+#    "fork": 0|1, "finish": 0|1, "kill": 0|1}
+# and writes {"header": {...}, "results": [...], "socket": PATH, "keeper_pid": N, "server_pid": N,
+# "requests": N, "forked": {...}, "health": {...}}; with "kill" it writes the socket and pids
+# and then kills itself with SIGKILL, as a VEP killed outright.
 #
 # The variation features, transcripts and transcript variation alleles below
 # are STAND-INS with just what the plugin reads from VEP's objects: a feature
@@ -87,27 +89,61 @@ sub run_cases {
   return [ map { $plugin->run(tva($_), {}) } @{ $spec->{cases} } ];
 }
 
-my $plugin = SpliceAnnot->new($spec->{config} || {}, @{ $spec->{params} });
-my %out = (header => $plugin->get_header_info, results => run_cases($plugin));
-$out{server_pid} = $plugin->{server} ? $plugin->{server}->{pid} : undef;
+# The server the plugin started: its keeper's pid, and the keeper's child (the server itself).
+sub server_pids {
+  my $plugin = shift;
+  my $keeper = $plugin->{server} ? $plugin->{server}->{pid} : undef;
+  return (undef, undef) unless $keeper;
+  open(my $fh, '<', "/proc/$keeper/task/$keeper/children") or return ($keeper, undef);
+  my ($server) = split ' ', (<$fh> // '');
+  return ($keeper, $server);
+}
 
-if ($spec->{fork}) {    # as VEP's --fork: a worker inherits the plugin and must start its own server
+# Requests this process sent to the server.
+sub requests {
+  my $plugin = shift;
+  my $connection = $plugin->{connection};
+  return $connection && $connection->{owner} == $$ ? $connection->{next_id} - 1 : 0;
+}
+
+my $plugin = SpliceAnnot->new($spec->{config} || {}, @{ $spec->{params} });
+my %out = (socket => $plugin->{socket});
+@out{qw(keeper_pid server_pid)} = server_pids($plugin);
+$out{directory} = $plugin->{server}->{dir} if $plugin->{server};
+
+if ($spec->{kill}) {    # VEP killed outright: the plugin cleans up nothing itself
+  print $json->encode(\%out), "\n";
+  STDOUT->flush;
+  kill 'KILL', $$;
+}
+
+%out = (%out, header => $plugin->get_header_info, results => run_cases($plugin));
+$out{requests} = requests($plugin);
+
+if ($spec->{fork}) {    # as VEP's --fork: a worker inherits the plugin and connects to the same server
   pipe(my $reader, my $writer) or die "pipe: $!";
   my $child = fork() // die "fork: $!";
   if ($child == 0) {
     close $reader;
-    my %seen = (results => run_cases($plugin), server_pid => $plugin->{server}->{pid});
+    my %seen = (results => run_cases($plugin), socket => $plugin->{socket});
+    $seen{requests} = requests($plugin);
     print {$writer} $json->encode(\%seen);
     close $writer;
-    undef $plugin;    # DESTROY in the worker ends the worker's server only
-    exit 0;
+    exit 0;    # as a VEP worker ends: DESTROY closes the worker's connection only
   }
   close $writer;
   $out{forked} = $json->decode(do { local $/; <$reader> });
   waitpid($child, 0);
   $out{forked}->{status} = $?;
-  $out{parent_server_alive} = ($out{server_pid} && kill(0, $out{server_pid})) ? 1 : 0;
+  $out{server_alive_after_worker} = ($out{server_pid} && kill(0, $out{server_pid})) ? 1 : 0;
+}
+if ($plugin->{socket}) {    # what the server saw, from every process
+  my $socket = $plugin->_connection->{socket};
+  print {$socket} qq({"op": "health"}\n);
+  $socket->flush;
+  $out{health} = $json->decode(scalar readline($socket));
 }
 
-undef $plugin;    # DESTROY: the server reads end of input and exits
+$plugin->finish if $spec->{finish};    # VEP calls finish() at the end of a run
+undef $plugin;    # DESTROY (or finish) stops the server the plugin started
 print $json->encode(\%out), "\n";
