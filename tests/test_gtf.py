@@ -289,6 +289,38 @@ def test_bad_input_names_the_file_and_line(tmp_path, text, message):
     assert "\n" not in text
 
 
+NO_TRANSCRIPTS = {
+    "genes-only.gtf": 'chr1\tt\tgene\t10\t500\t.\t+\t.\tgene_id "G1"; gene_name "ONE";\n'
+    'chr1\tt\tgene\t900\t1500\t.\t-\t.\tgene_id "G2"; gene_name "TWO";\n',
+    "transcripts-without-exons.gtf": 'chr1\tt\tgene\t10\t500\t.\t+\t.\tgene_id "G1";\n'
+    'chr1\tt\ttranscript\t10\t500\t.\t+\t.\tgene_id "G1"; transcript_id "T1";\n'
+    'chr1\tt\tCDS\t20\t400\t.\t+\t0\tgene_id "G1"; transcript_id "T1";\n',
+    "mrna-without-exons.gff3": "##gff-version 3\nchr1\tt\tgene\t10\t500\t.\t+\t.\tID=g1\n"
+    "chr1\tt\tmRNA\t10\t500\t.\t+\t.\tID=m1;Parent=g1\n",
+    "exons-without-transcript-id.gtf": 'chr1\tt\texon\t10\t500\t.\t+\t.\tgene_id "G1";\n',
+    "unstranded.gtf": 'chr1\tt\texon\t10\t500\t.\t.\t.\tgene_id "G1"; transcript_id "T1";\n',
+}
+
+
+@pytest.mark.parametrize("name", sorted(NO_TRANSCRIPTS))
+def test_a_file_without_usable_transcripts_is_refused(tmp_path, name):
+    path = tmp_path / name
+    path.write_text(NO_TRANSCRIPTS[name])
+    for transcripts in ("canonical", "all"):
+        with pytest.raises(InputError) as caught:
+            read_gene_models(path, transcripts=transcripts)
+        text = str(caught.value)
+        assert text.startswith(f"{path}: no transcripts with exons found; a GTF/GFF3 needs exon lines")
+        assert "\n" not in text
+    result = CliRunner().invoke(main, ["gene-table", str(path), "-o", str(tmp_path / "out.txt")])
+    assert result.exit_code == 2 and "no transcripts with exons found" in result.stderr
+    assert result.stderr.count("\n") == 1 and not (tmp_path / "out.txt").exists()
+
+
+def test_a_biotype_no_transcript_has_gives_no_rows_but_is_not_an_error():
+    assert read_gene_models(GENCODE_LIKE, biotype="snoRNA").transcripts == []
+
+
 def test_unreadable_binary_and_truncated_files(tmp_path):
     with pytest.raises(InputError, match="cannot read GTF/GFF3"):
         read_gtf_transcripts(tmp_path / "missing.gtf")

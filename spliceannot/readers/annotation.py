@@ -117,6 +117,10 @@ class Annotation:
     def __len__(self) -> int:
         return len(self.transcripts)
 
+    def __reduce__(self):
+        # rows only: the index is rebuilt on arrival (worker processes, Ray's object store)
+        return (Annotation, (self.transcripts, self.source))
+
     def overlapping(self, chrom: str, pos: int) -> list[int]:
         """Row numbers of the transcripts containing 1-based ``pos``, in file order."""
         name = self.contigs.resolve(chrom)
@@ -246,7 +250,7 @@ def read_table(path: str | Path) -> list[Transcript]:
     return transcripts
 
 
-def load_annotation(spec: str, *, transcripts: str = "canonical") -> Annotation:
+def load_annotation(spec: str, *, transcripts: str = "canonical", cache: bool = True) -> Annotation:
     """Load the annotation that ``-A`` names.
 
     Parameters
@@ -257,6 +261,10 @@ def load_annotation(spec: str, *, transcripts: str = "canonical") -> Annotation:
         (optionally gzipped).
     transcripts
         For GTF/GFF3 input: ``canonical`` (one per gene) or ``all``.
+    cache
+        For GTF/GFF3 input: keep the rows as a derived table in the cache
+        directory and read them from there next time
+        (:mod:`spliceannot.readers.gene_table_cache`).
     """
     if spec in BUILTIN_TABLES:
         path = builtin_table_path(spec)
@@ -269,9 +277,11 @@ def load_annotation(spec: str, *, transcripts: str = "canonical") -> Annotation:
     if path.is_char_device() or path.is_block_device():  # /dev/zero would be read forever
         raise InputError(f"{spec}: is a device, expected an annotation file")
     if spec.lower().endswith(GTF_SUFFIXES):
-        from spliceannot.readers.gtf import read_gtf_transcripts
+        from spliceannot.readers.gene_table_cache import default_table_dir
+        from spliceannot.readers.gtf import read_gene_models
 
-        return Annotation(read_gtf_transcripts(path, transcripts=transcripts), source=spec)
+        models = read_gene_models(path, transcripts=transcripts, cache_dir=default_table_dir() if cache else None)
+        return Annotation(models.transcripts, source=spec)
     return Annotation(read_table(path), source=spec)
 
 

@@ -1,8 +1,11 @@
 """GTF/GFF3 gene models turned into SpliceAI-style transcript rows.
 
-Lines are parsed by gffutils (format detection, attribute syntax, GFF3
-escapes); the gene -> transcript -> exon hierarchy is assembled here in one
-streaming pass over the file, with no database.
+gffutils detects the file's attribute dialect (GTF or GFF3, quoting,
+separators, repeated keys) from its first lines; every line's attribute
+column is then split under that dialect by :func:`attribute_splitter`, which
+gives the values gffutils' own per-line parser gives, several times faster.
+The gene -> transcript -> exon hierarchy is assembled here in one streaming
+pass over the file, with no database.
 
 Hierarchy
 ---------
@@ -27,14 +30,16 @@ import gzip
 import itertools
 import logging
 import os
+import re
 import stat
 import sys
 import zlib
 from array import array
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import BinaryIO
+from urllib.parse import unquote
 
 import gffutils
 from gffutils.feature import feature_from_line
@@ -62,6 +67,9 @@ TRANSCRIPT_BIOTYPE_KEYS = ("transcript_type", "transcript_biotype")
 _KEPT_ATTRIBUTES = frozenset(
     GENE_NAME_KEYS + GENE_BIOTYPE_KEYS + TRANSCRIPT_BIOTYPE_KEYS + ("gene_id", "biotype", "tag")
 )
+# Every attribute the reader looks at; the others are not even split out.
+_READ_ATTRIBUTES = _KEPT_ATTRIBUTES | {"transcript_id", "ID", "Parent"}
+_PARENT_KEYS = {"gtf": ("transcript_id",), "gff3": ("Parent",)}  # an exon's transcript(s)
 # Feature types that never hold exons, CDS or transcripts: not parsed at all.
 _UNUSED_TYPES = frozenset(
     {
@@ -163,27 +171,64 @@ def read_gtf_transcripts(
 
 
 def read_gene_models(
-    path: str | os.PathLike, *, transcripts: str = "canonical", biotype: str | None = None
+    path: str | os.PathLike,
+    *,
+    transcripts: str = "canonical",
+    biotype: str | None = None,
+    cache_dir: str | os.PathLike | None = None,
 ) -> GeneModels:
-    """Like :func:`read_gtf_transcripts`, with gene and skip counts."""
+    """Like :func:`read_gtf_transcripts`, with gene and skip counts.
+
+    With ``cache_dir``, the result is kept there as a derived table keyed by
+    the file's content and the options (see
+    :mod:`spliceannot.readers.gene_table_cache`), and read from there when
+    the same file is read again with the same options.
+
+    Raises
+    ------
+    InputError
+        Also if the file holds no transcript with exons at all (whatever
+        ``biotype`` is); a ``biotype`` that no transcript has gives no rows.
+    """
     if transcripts not in TRANSCRIPT_CHOICES:
         raise ValueError(f"transcripts must be one of {TRANSCRIPT_CHOICES}, not {transcripts!r}")
     path = os.fspath(path)
-    collector = _collect(path)
-    models = _build(collector, transcripts=transcripts, biotype=biotype)
+    if cache_dir is not None:
+        from spliceannot.readers.gene_table_cache import cached_gene_models
+
+        def parse() -> GeneModels:
+            return _parse_gene_models(path, transcripts=transcripts, biotype=biotype)
+
+        models = cached_gene_models(path, parse, cache_dir, transcripts=transcripts, biotype=biotype)
+    else:
+        models = _parse_gene_models(path, transcripts=transcripts, biotype=biotype)
     if models.skipped:
         counts = ", ".join(f"{reason} ({count})" for reason, count in models.skipped.items())
         log.warning("%s: skipped %s", path, counts)
     return models
 
 
+def _parse_gene_models(path: str, *, transcripts: str, biotype: str | None) -> GeneModels:
+    models, usable = _build(_collect(path), transcripts=transcripts, biotype=biotype)
+    if not usable:
+        reasons = ", ".join(f"{reason} ({count})" for reason, count in models.skipped.items())
+        raise InputError(
+            f"{path}: no transcripts with exons found; a GTF/GFF3 needs exon lines"
+            + (f" (skipped {reasons})" if reasons else "")
+        )
+    return models
+
+
 def _collect(path: str) -> _Collector:
     collector = _Collector()
-    fmt, lines = _parse(path)
+    fmt, dialect, lines = _parse(path)
     if fmt is None:
         raise InputError(f"{path}: no GTF/GFF3 features found")
+    # exon and CDS lines: only their parents' key is split out, unless they imply a transcript
+    split_all = attribute_splitter(dialect, keys=_READ_ATTRIBUTES)
+    split_parents = attribute_splitter(dialect, keys=_PARENT_KEYS[fmt])
     chroms: dict[str, str] = {}
-    for order, (fields, (start, end), attributes) in enumerate(lines):
+    for order, (fields, (start, end)) in enumerate(lines):
         chrom, feature_type, strand = fields[0], fields[2], fields[6]
         if chrom not in collector.chrom_rank:
             collector.chrom_rank[chrom] = len(collector.chrom_rank)
@@ -193,7 +238,7 @@ def _collect(path: str) -> _Collector:
             collector.skipped[SKIP_EMPTY] += 1
             continue
         if feature_type in ("exon", "CDS"):
-            parents = _part_parents(fmt, chrom, attributes)
+            parents = _part_parents(fmt, chrom, split_parents(fields[8]))
             if not parents and feature_type == "exon":
                 collector.skipped[SKIP_NO_TRANSCRIPT] += 1
             table = collector.exons if feature_type == "exon" else collector.cds
@@ -204,11 +249,13 @@ def _collect(path: str) -> _Collector:
                     parts = table[key] = array("q")
                 parts.extend((locus, start, end))
                 if key not in collector.implied and key not in collector.features:
+                    attributes = split_all(fields[8])
                     gene_key = _gtf_gene_key(chrom, attributes) if fmt == "gtf" else None
                     collector.implied[key] = _Feature(
                         "transcript", chrom, strand, order, _kept(attributes), gene_key
                     )
             continue
+        attributes = split_all(fields[8])
         key, parent = _feature_key(fmt, chrom, feature_type, attributes)
         if key is not None and key not in collector.features:
             collector.features[key] = _Feature(
@@ -217,30 +264,88 @@ def _collect(path: str) -> _Collector:
     return collector
 
 
-def _parse(path: str) -> tuple[str | None, Iterator[tuple[list[str], tuple[int, int], dict]]]:
-    """The file's format (``gtf``, ``gff3``, ``None`` if featureless) and its used lines.
+def _parse(path: str) -> tuple[str | None, dict, Iterator[tuple[list[str], tuple[int, int]]]]:
+    """The file's format (``gtf``, ``gff3``, ``None`` if featureless), attribute dialect and used lines.
 
-    Lines come as ``(fields, (start, end), attributes)``; gffutils detects the
-    attribute dialect from the first lines and parses every line with it.
+    Lines come as ``(fields, (start, end))``; gffutils detects the attribute
+    dialect from the first lines.
     """
     lines = _data_lines(path)
     head = list(itertools.islice(lines, _DIALECT_LINES))
     if not head:
-        return None, iter(())
+        return None, {}, iter(())
     dialect = gffutils.DataIterator([feature_from_line(item[1]) for item in head]).dialect
     fmt = "gtf" if dialect.get("fmt") == "gtf" else "gff3"
+    used = (
+        (fields, span)
+        for _, _, fields, span in itertools.chain(head, lines)
+        if fields[2] not in _UNUSED_TYPES
+    )
+    return fmt, dialect, used
 
-    def used_lines() -> Iterator[tuple[list[str], tuple[int, int], dict]]:
-        for number, line, fields, span in itertools.chain(head, lines):
-            if fields[2] in _UNUSED_TYPES:
+
+def attribute_splitter(
+    dialect: Mapping, keys: Collection[str] | None = None
+) -> Callable[[str], dict[str, list[str]]]:
+    """A function that splits one attribute column (column 9) under ``dialect``.
+
+    ``dialect`` is what gffutils detected from the file's first lines; the
+    function returns ``{key: [values]}`` as gffutils' parser does for that
+    dialect: surrounding semicolons dropped, pairs split at the field
+    separator (outside quotes when the dialect says semicolons occur inside
+    them), key and value split at the first key-value separator, GTF quotes
+    stripped, a value split at commas unless keys repeat or it holds ``", "``,
+    and GFF3 percent escapes decoded.  With ``keys``, only those keys are
+    returned (the others are skipped unsplit).
+    """
+    strip_trailing = bool(dialect.get("trailing semicolon"))
+    strip_leading = bool(dialect.get("leading semicolon"))
+    separator = dialect.get("field separator") or ";"
+    pair_separator = dialect.get("keyval separator") or "="
+    quoted = bool(dialect.get("quoted GFF2 values"))
+    keep_commas = bool(dialect.get("repeated keys"))
+    unescape = dialect.get("fmt") == "gff3" and not gffutils.constants.ignore_url_escape_characters
+    wanted = None if keys is None else frozenset(keys)
+    if wanted is not None and any(pair_separator in key for key in wanted):
+        raise ValueError(f"attribute keys must not contain the separator {pair_separator!r}")
+    prefixes = tuple(key + pair_separator for key in wanted or ())
+    if dialect.get("semicolon in quotes"):
+        # the separator only where an even number of quotes follows it
+        outside_quotes = re.compile(re.escape(separator) + r'(?=(?:[^"]|"[^"]*")*$)')
+        pairs_of = outside_quotes.split
+    else:
+        pairs_of = lambda text: text.split(separator)  # noqa: E731
+
+    def split(text: str) -> dict[str, list[str]]:
+        attributes: dict[str, list[str]] = {}
+        if not text:
+            return attributes
+        if strip_trailing:
+            text = text.rstrip(";")
+        if strip_leading:
+            text = text.lstrip(";")
+        pairs = pairs_of(text)
+        if wanted is not None:  # keys hold no separator: a pair's key is K iff it is K or starts with K + separator
+            pairs = [pair for pair in pairs if pair.startswith(prefixes) or pair in wanted]
+        for pair in pairs:
+            key, _, value = pair.partition(pair_separator)
+            values = attributes.get(key)
+            if values is None:
+                values = attributes[key] = []
+            if quoted and value:
+                value = value.strip('"')
+            if not value:
                 continue
-            try:
-                attributes = feature_from_line(line, dialect=dialect).attributes
-            except (ValueError, IndexError, KeyError) as error:
-                raise InputError(f"{path}:{number}: bad attributes column: {error}") from None
-            yield fields, span, attributes
+            if keep_commas or ", " in value:
+                values.append(value)
+            else:
+                values.extend(value.split(","))
+        if unescape:
+            for values in attributes.values():
+                values[:] = [unquote(value) for value in values]
+        return attributes
 
-    return fmt, used_lines()
+    return split
 
 
 def _data_lines(path: str) -> Iterator[tuple[int, str, list[str], tuple[int, int]]]:
@@ -358,8 +463,10 @@ def _is_transcript_type(feature_type: str) -> bool:
     return feature_type == "transcript" or feature_type.endswith(("RNA", "_transcript"))
 
 
-def _build(collector: _Collector, *, transcripts: str, biotype: str | None) -> GeneModels:
+def _build(collector: _Collector, *, transcripts: str, biotype: str | None) -> tuple[GeneModels, int]:
+    """The rows, and how many transcripts with exons there were before the biotype filter."""
     features, skipped = collector.features, collector.skipped
+    usable = 0
     # gene key -> [(preference, file order, row)]
     by_gene: dict[_Key, list[tuple[tuple[int, ...], int, Transcript]]] = {}
     for key, parts in collector.exons.items():
@@ -371,6 +478,7 @@ def _build(collector: _Collector, *, transcripts: str, biotype: str | None) -> G
         if not exons:
             skipped[SKIP_NO_EXONS] += 1
             continue
+        usable += 1
         gene_key, gene = _gene_of(key, transcript, features)
         if biotype is not None and not _biotype_matches(biotype, transcript, gene):
             continue
@@ -407,12 +515,13 @@ def _build(collector: _Collector, *, transcripts: str, biotype: str | None) -> G
     chosen.sort(key=lambda item: item[1])  # file order breaks the ties of the sort below
     rank = collector.chrom_rank
     rows = sorted((row for *_, row in chosen), key=lambda t: (rank[t.chrom], t.tx_start, t.name))
-    return GeneModels(
+    models = GeneModels(
         transcripts=rows,
         genes=len(by_gene),
         candidates=sum(len(rows) for rows in by_gene.values()),
         skipped={reason: count for reason, count in skipped.items() if count},
     )
+    return models, usable
 
 
 def _parts_on(
