@@ -20,6 +20,7 @@ so thread-bound resources (a SQLite score cache) stay in their thread.
 from __future__ import annotations
 
 import copy
+import errno
 import json
 import logging
 import os
@@ -28,6 +29,7 @@ import socket
 import stat
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +47,12 @@ _READ_SIZE = 1 << 16
 MAX_LINE = 1 << 20  # longest request line, in bytes; longer ones get an error reply
 _TOO_LONG = object()  # stands for a line longer than MAX_LINE
 _INBOX_LINES = 4096  # lines read ahead of scoring; a faster client waits (back-pressure)
+MAX_SCORERS = 16  # scorers kept for -D/-M other than the server's own (least recently used dropped)
+MAX_CONNECTIONS = 256  # connections served at once; one more gets an error line and is closed
+_OUT_OF_DESCRIPTORS = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
+_LISTENER_GONE = {errno.EBADF, errno.EINVAL, errno.ENOTSOCK}
+_ACCEPT_BACKOFF = (0.01, 0.5)  # seconds between accept() tries while out of descriptors
+_SHORT_EPISODE = 30.0  # seconds: running out of descriptors again within this is the same episode
 
 
 # --------------------------------------------------------------------------- requests
@@ -212,6 +220,11 @@ def derive_scorer(base: VariantScorer, *, distance: int, mask: bool, cache=None)
 class ScorerSet:
     """One :class:`VariantScorer` per ``(distance, mask)``, made when first asked for.
 
+    The server's own scorer (``base``) is always kept; of the others, the
+    ``max_scorers`` asked for most recently are kept and the least recently
+    used one is dropped (its score cache closed) to make room.  A dropped
+    one is made again when asked for, and scores as before.
+
     Parameters
     ----------
     base
@@ -221,34 +234,67 @@ class ScorerSet:
         The model's digest (part of a score cache's context).
     encoding
         How IUPAC codes are encoded (part of a score cache's context).
+    max_scorers
+        Most scorers kept besides ``base`` (at least 1).
     """
 
     def __init__(
-        self, base: VariantScorer, *, model_digest: str = "", encoding: str = "spliceai"
+        self,
+        base: VariantScorer,
+        *,
+        model_digest: str = "",
+        encoding: str = "spliceai",
+        max_scorers: int = MAX_SCORERS,
     ) -> None:
+        if max_scorers < 1:
+            raise ValueError(f"max_scorers must be at least 1, got {max_scorers}")
         self.base = base
         self.model_digest = model_digest
         self.encoding = encoding
-        self._scorers: dict[tuple[int, bool], VariantScorer] = {
-            (base.distance, bool(base.mask)): base
-        }
+        self.max_scorers = max_scorers
+        self._base_key = (base.distance, bool(base.mask))
+        self._others: OrderedDict[tuple[int, bool], VariantScorer] = OrderedDict()
+        self._dropped_hits = 0  # cache counters of the scorers dropped so far
+        self._dropped_misses = 0
 
     def get(self, distance: int, mask: bool) -> VariantScorer:
         key = (distance, bool(mask))
-        if key not in self._scorers:
-            self._scorers[key] = derive_scorer(
-                self.base, distance=distance, mask=mask, cache=self._cache(distance, mask)
-            )
-            log.info("scorer for -D %d -M %d ready", distance, int(mask))
-        return self._scorers[key]
+        if key == self._base_key:
+            return self.base
+        if key in self._others:
+            self._others.move_to_end(key)
+            return self._others[key]
+        scorer = derive_scorer(
+            self.base, distance=distance, mask=mask, cache=self._cache(distance, mask)
+        )
+        log.info("scorer for -D %d -M %d ready", distance, int(mask))
+        while len(self._others) >= self.max_scorers:
+            self._drop(*self._others.popitem(last=False))
+        self._others[key] = scorer
+        return scorer
+
+    def _drop(self, key: tuple[int, bool], scorer: VariantScorer) -> None:
+        cache = getattr(scorer, "cache", None)
+        if cache is not None:
+            self._dropped_hits += cache.hits
+            self._dropped_misses += cache.misses
+            cache.close()
+        log.info("scorer for -D %d -M %d dropped (least recently used)", key[0], int(key[1]))
 
     def loaded(self) -> list[tuple[int, bool]]:
-        return sorted(self._scorers)
+        """The ``(distance, mask)`` of the scorers held now."""
+        return sorted([self._base_key, *self._others])
 
-    def caches(self) -> list:
-        """The score caches of the scorers made so far."""
-        found = (getattr(scorer, "cache", None) for scorer in self._scorers.values())
-        return [cache for cache in found if cache is not None]
+    def cache_counts(self) -> tuple[int, int] | None:
+        """Score-cache hits and misses of every scorer made so far; None without a cache."""
+        if getattr(self.base, "cache", None) is None:
+            return None  # then no other scorer has one either
+        held = (getattr(s, "cache", None) for s in (self.base, *self._others.values()))
+        caches = [cache for cache in held if cache is not None]
+        return (
+            self._dropped_hits + sum(cache.hits for cache in caches),
+            self._dropped_misses + sum(cache.misses for cache in caches),
+        )
 
     def _cache(self, distance: int, mask: bool):
         """The base scorer's cache file, in the context of this ``-D``/``-M``; None without one."""
@@ -385,10 +431,9 @@ class Responder:
             uptime_s=round(time.monotonic() - self.started, 3),
             scorers=[[d, int(m)] for d, m in self.scorers.loaded()],
         )
-        caches = self.scorers.caches()
-        if caches:
-            reply["cache_hits"] = sum(cache.hits for cache in caches)
-            reply["cache_misses"] = sum(cache.misses for cache in caches)
+        counts = self.scorers.cache_counts()
+        if counts is not None:
+            reply["cache_hits"], reply["cache_misses"] = counts
         if self.connections is not None:
             reply["connections"] = self.connections()
         return reply
@@ -632,6 +677,12 @@ class SocketServer:
     Scoring is serialized: connection threads hand their batches to the
     thread that calls :meth:`serve`, which answers them one at a time.
     A ``shutdown`` request on any connection stops the whole server.
+
+    At most ``max_connections`` connections are served at once; one more
+    gets a single ``{"ready": false, "error": ...}`` line and is closed.
+    When the process runs out of file descriptors, accepting pauses (one
+    warning per episode) and resumes once a descriptor is free; waiting
+    clients stay in the listener's backlog meanwhile.
     """
 
     def __init__(
@@ -642,14 +693,17 @@ class SocketServer:
         *,
         max_wait: float = 0.005,
         max_batch: int = 256,
+        max_connections: int = MAX_CONNECTIONS,
     ) -> None:
         self.responder = responder
         self.listener = listener
         self.ready = ready
         self.max_wait = max_wait
         self.max_batch = max_batch
+        self.max_connections = max_connections
         self.jobs: queue.Queue[_Job] = queue.Queue()
         self.stopping = threading.Event()
+        self._closed_one = threading.Event()  # a connection ended: a descriptor is free
         self._lock = threading.Lock()
         self._connections: set[socket.socket] = set()
         responder.connections = lambda: len(self._connections)
@@ -689,6 +743,7 @@ class SocketServer:
     def close(self) -> None:
         """Stop accepting, end every connection, remove the socket file."""
         self.stopping.set()
+        self._closed_one.set()  # wake the accept loop if it waits for a descriptor
         for action in (lambda: self.listener.shutdown(socket.SHUT_RDWR), self.listener.close):
             try:
                 action()
@@ -714,16 +769,62 @@ class SocketServer:
             job.done.set()
 
     def _accept(self) -> None:
+        delay = 0.0  # seconds to wait before the next try while accept() fails
+        short_since = float("-inf")  # when accept() last failed for want of descriptors
+        warned = False  # a warning of that episode was logged, and no recovery yet
         while not self.stopping.is_set():
             try:
                 connection, _ = self.listener.accept()
-            except OSError:
-                return
+            except OSError as error:
+                if self.stopping.is_set() or error.errno in _LISTENER_GONE:
+                    return
+                if error.errno in _OUT_OF_DESCRIPTORS:
+                    now = time.monotonic()
+                    if now - short_since > _SHORT_EPISODE:
+                        log.warning(
+                            "out of file descriptors (%s) with %d connections open; "
+                            "new connections wait until one closes",
+                            error.strerror or error,
+                            len(self._connections),
+                        )
+                        warned = True
+                    short_since = now
+                elif not delay:  # e.g. a connection aborted before it was accepted
+                    log.info("accept failed (%s); trying again", error.strerror or error)
+                delay = min(max(2 * delay, _ACCEPT_BACKOFF[0]), _ACCEPT_BACKOFF[1])
+                self._closed_one.wait(delay)  # a closing connection frees one at once
+                self._closed_one.clear()
+                continue
+            if warned:
+                log.info("accepting connections again")
+                warned = False
+            delay = 0.0
             with self._lock:
-                self._connections.add(connection)
+                full = len(self._connections) >= self.max_connections
+                if not full:
+                    self._connections.add(connection)
+            if full:
+                self._refuse(connection)
+                continue
             threading.Thread(
                 target=self._converse, args=(connection,), name="connection", daemon=True
             ).start()
+
+    def _refuse(self, connection: socket.socket) -> None:
+        """Tell a connection beyond ``max_connections`` so, and close it."""
+        log.info("connection refused: %d open", self.max_connections)
+        message = {
+            "ready": False,
+            "error": f"too many connections ({self.max_connections} open); try again later",
+        }
+        try:
+            connection.settimeout(1.0)
+            connection.sendall(encode(message))
+            connection.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+        finally:
+            connection.close()
 
     def _converse(self, connection: socket.socket) -> None:
         session = Session(
@@ -746,3 +847,4 @@ class SocketServer:
             with self._lock:
                 self._connections.discard(connection)
             connection.close()
+            self._closed_one.set()

@@ -2,7 +2,8 @@
 
 Servers load the tiny seeded model, the example FASTA and SpliceAI's grch38
 table; the ones a test needs are started together, so their start-up
-overlaps.
+overlaps.  The example of docs/serve.md runs as written, with the real
+weights (marked slow).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import hashlib
 import json
 import os
 import queue
+import resource
+import select
 import signal
 import socket
 import sqlite3
@@ -64,9 +67,13 @@ class Server:
             env=_env(),
         )
         self.lines: queue.Queue = queue.Queue()
-        self.stderr = ""
+        self.stderr_lines: list[str] = []  # what the server wrote on stderr so far
         threading.Thread(target=self._pump, daemon=True).start()
         threading.Thread(target=self._pump_stderr, daemon=True).start()
+
+    @property
+    def stderr(self) -> str:
+        return "".join(self.stderr_lines)
 
     def _pump(self) -> None:
         for line in self.process.stdout:
@@ -74,7 +81,8 @@ class Server:
         self.lines.put(None)
 
     def _pump_stderr(self) -> None:
-        self.stderr = self.process.stderr.read().decode()
+        for line in self.process.stderr:
+            self.stderr_lines.append(line.decode())
 
     def send(self, *lines) -> None:
         for line in lines:
@@ -149,6 +157,11 @@ def servers(serve_args, tmp_path_factory):
         "tcp": Server(
             *serve_args, "--cache", where / "scores.sqlite", "--port", 0, "--max-wait-ms", 50
         ),
+        "few-scorers": Server(*serve_args, "--no-cache", "--max-scorers", 2),
+        "capped": Server(
+            *serve_args, "--no-cache", "--socket", where / "capped.sock", "--max-connections", 2
+        ),
+        "fd-limit": Server(*serve_args, "--no-cache", "--port", 0, stdin=False),
     }
     yield started
     for server in started.values():
@@ -327,6 +340,30 @@ def test_distance_and_mask_per_request_equal_annotate_with_those_flags(stdio, wi
     assert health["id"] == "h" and [500, 1] in health["scorers"] and [50, 0] in health["scorers"]
 
 
+def test_scorers_for_other_distances_stay_bounded_and_score_alike_when_made_again(
+    servers, wide, expected
+):
+    server = servers["few-scorers"]  # --max-scorers 2
+    assert server.read()[0]["ready"] is True
+    asked = [(d, m) for d in (0, 3, 8, 14, 20, 1000) for m in (0, 1)]
+
+    def ask_each() -> list[list[dict]]:
+        return [server.ask(*requests_for(["v3", "v22"], distance=d, mask=m)) for d, m in asked]
+
+    first = ask_each()
+    assert len({json.dumps(replies) for replies in first}) >= 6  # -D/-M change the scores
+    health = server.ask({"op": "health"})[0]
+    assert health["scorers"] == [[50, 0], [1000, 0], [1000, 1]]  # the two last, and the server's
+    assert ask_each() == first  # every one dropped and made again: the same scores
+    requests = requests_for(wide, distance=500, mask=1) + requests_for(["v3", "v7"])
+    replies = server.ask(*requests)
+    assert_matches(replies[:-2], requests[:-2], wide)
+    assert_matches(replies[-2:], requests[-2:], expected)
+    health = server.ask({"op": "health"})[0]
+    assert health["scorers"] == [[50, 0], [500, 1], [1000, 1]]
+    assert health["errors"] == 0 and server.process.poll() is None
+
+
 def test_health_counts_answers(stdio):
     first = stdio.ask({"op": "health"})[0]
     stdio.ask(*requests_for(["v3", "v1"]), b"junk")
@@ -430,6 +467,85 @@ def test_tcp_port_cache_and_shutdown_from_a_connection(servers, expected, wide):
     assert first.file.readline() == b""
     first.close()
     second.close()
+
+
+def test_a_connection_beyond_max_connections_gets_one_error_line(servers, expected):
+    server = servers["capped"]  # --max-connections 2
+    ready = server.read()[0]
+    path = ready["socket"]
+    first, second = Client(path), Client(path)
+    assert first.read()[0] == ready == second.read()[0]
+    third = Client(path)
+    assert json.loads(third.file.readline()) == {
+        "ready": False,
+        "error": "too many connections (2 open); try again later",
+    }
+    assert third.file.readline() == b""  # and closed
+    third.close()
+    first.send({"op": "health"})
+    assert first.read()[0]["connections"] == 2
+    second.close()
+    deadline = time.monotonic() + TIMEOUT
+    while True:  # until the server has seen the connection end
+        first.send({"op": "health"})
+        if first.read()[0]["connections"] == 1 or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    fourth = Client(path)
+    assert fourth.read()[0] == ready
+    requests = requests_for(["v3"])
+    fourth.send(*requests)
+    assert_matches(fourth.read(), requests, expected)
+    first.close()
+    fourth.close()
+    assert server.process.poll() is None
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="reads /proc/PID/fd")
+def test_running_out_of_descriptors_pauses_accepting_until_one_is_free(servers, expected):
+    server = servers["fd-limit"]
+    ready = server.read()[0]
+    address = ("127.0.0.1", ready["port"])
+    requests = requests_for(["v3"])
+    warm = Client(address)  # the model is loaded (files opened) before descriptors run short
+    warm.read()
+    warm.send(*requests)
+    assert_matches(warm.read(), requests, expected)
+    warm.close()
+    time.sleep(0.2)  # the server closes its end
+    pid = server.process.pid
+    held = [int(name) for name in os.listdir(f"/proc/{pid}/fd")]
+    _, hard = resource.prlimit(pid, resource.RLIMIT_NOFILE)
+    limit = max(held) + 4
+    resource.prlimit(pid, resource.RLIMIT_NOFILE, (limit, hard))
+    room = limit - len(held)  # connections the server can accept now (>= 3)
+
+    clients = [Client(address) for _ in range(room + 2)]
+    served, waiting = clients[:room], clients[room:]
+    for client in served:
+        assert client.read()[0] == ready
+    warning = "out of file descriptors"
+    deadline = time.monotonic() + TIMEOUT
+    while warning not in server.stderr and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert warning in server.stderr, server.stderr
+    readable, _, _ = select.select([c.socket for c in waiting], [], [], 0.5)
+    assert readable == []  # accepted by no one yet: they wait in the listener's backlog
+
+    for client in served:
+        client.close()
+    for client in waiting:  # accepted once descriptors are free
+        client.socket.settimeout(20)
+        assert client.read()[0] == ready
+    late = Client(address)
+    late.socket.settimeout(20)
+    assert late.read()[0] == ready
+    late.send(*requests)
+    assert_matches(late.read(), requests, expected)
+    for client in [*waiting, late]:
+        client.close()
+    assert server.stderr.count(warning) == 1  # once for the episode
+    assert "Traceback" not in server.stderr and server.process.poll() is None
 
 
 # --------------------------------------------------------------------------- start-up errors
@@ -545,3 +661,69 @@ def test_batches_end_at_max_batch_and_at_shutdown():
     assert [r.get("id") for r in replies[1:-1]] == list(range(20, 27))
     assert replies[-1] == {"op": "shutdown", "status": "bye"}
     assert scorer.calls == [4, 3]  # 4, then 3 + shutdown; the request after shutdown is not read
+
+
+def test_a_dropped_scorer_closes_its_cache_and_is_made_again_alike(tiny_model, tmp_path):
+    from spliceannot.annotate import Record
+    from spliceannot.pipeline import AnnotateSettings, build_scorer
+    from spliceannot.serve import ScorerSet
+
+    settings = AnnotateSettings(
+        reference=FASTA, annotation="grch38", model=str(tiny_model), cache=str(tmp_path / "s.db")
+    )
+    base = build_scorer(settings)
+    scorers = ScorerSet(base, model_digest=base.model_digest, max_scorers=1)
+    record = Record("chr16", 189969, "T", ("A",))  # v3
+    dropped = scorers.get(60, False)
+    outcome = dropped.score([record])
+    assert outcome[0].entries and scorers.get(60, False) is dropped
+    hits, misses = scorers.cache_counts()
+    assert misses > 0
+    assert scorers.get(70, True) is not dropped
+    assert scorers.get(50, False) is base  # the server's own scorer is always kept
+    assert scorers.loaded() == [(50, False), (70, True)]
+    with pytest.raises(sqlite3.ProgrammingError):  # its cache connection was closed
+        dropped.cache.get([("x", "y")])
+    assert scorers.cache_counts() == (hits, misses)  # a dropped scorer's counts are kept
+    again = scorers.get(60, False)
+    assert again is not dropped and again.score([record]) == outcome
+    assert scorers.cache_counts()[0] > hits  # found in the cache file under its context
+    assert scorers.loaded() == [(50, False), (60, False)]
+
+
+# --------------------------------------------------------------------------- the documentation
+
+
+def _doc_example() -> tuple[str, str]:
+    """The first console example of docs/serve.md: its command and the output it shows."""
+    text = (Path(__file__).resolve().parents[1] / "docs" / "serve.md").read_text()
+    block = text.split("```console\n", 1)[1].split("```", 1)[0].splitlines()
+    command, end = [], 0
+    for end, line in enumerate(block):
+        command.append(line[2:] if end == 0 else line)
+        if not line.endswith("\\"):
+            break
+    return "\n".join(command), "".join(line + "\n" for line in block[end + 1 :])
+
+
+@pytest.mark.slow
+def test_the_docs_example_gives_the_reply_it_shows():
+    command, shown = _doc_example()
+    assert command.startswith("printf ") and "spliceannot serve" in command
+    env = _env()
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    done = subprocess.run(
+        ["bash", "-c", command],
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        env=env,
+        timeout=5 * TIMEOUT,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    assert done.stdout.decode() == shown
+    replies = {json.dumps(json.loads(line)["scores"]) for line in shown.splitlines()[1:-1]}
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "serve.md").read_text()
+    for line in doc.splitlines():  # every score line elsewhere in the page is one of these
+        if line.startswith('{"id"') and '"scores": ["' in line:
+            assert json.dumps(json.loads(line)["scores"]) in replies, line

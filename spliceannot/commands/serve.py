@@ -83,6 +83,24 @@ PROG = "serve"
     help="Listen on 127.0.0.1:N instead of stdin/stdout (0 = any free port).",
 )
 @click.option(
+    "--max-connections",
+    default=256,
+    show_default=True,
+    type=click.IntRange(1, 65536),
+    metavar="N",
+    help="With --socket/--port: most connections served at once; one more gets an error "
+    "line and is closed.",
+)
+@click.option(
+    "--max-scorers",
+    default=16,
+    show_default=True,
+    type=click.IntRange(1, 10000),
+    metavar="N",
+    help="Scorers kept for request -D/-M other than the server's own (least recently used "
+    "dropped, made again when asked for).",
+)
+@click.option(
     "--max-wait-ms",
     default=5.0,
     show_default=True,
@@ -154,6 +172,8 @@ def serve(
     precomputed,
     socket_path,
     port,
+    max_connections,
+    max_scorers,
     max_wait_ms,
     max_batch,
     precision,
@@ -220,13 +240,20 @@ def serve(
                 listener = server.tcp_listener(port)
         except (InputError, ModelError, ValueError, OSError) as error:
             fail(PROG, str(error))
-        scorers = server.ScorerSet(scorer, model_digest=digest, encoding=settings.encoding)
+        scorers = server.ScorerSet(
+            scorer, model_digest=digest, encoding=settings.encoding, max_scorers=max_scorers
+        )
         responder = server.Responder(scorers, distance=distance, mask=bool(mask))
         if listener is None:
             server.serve_stdio(responder, ready, max_wait=max_wait_ms / 1000, max_batch=max_batch)
         else:
             app = server.SocketServer(
-                responder, listener, ready, max_wait=max_wait_ms / 1000, max_batch=max_batch
+                responder,
+                listener,
+                ready,
+                max_wait=max_wait_ms / 1000,
+                max_batch=max_batch,
+                max_connections=max_connections,
             )
             where = {"socket": socket_path} if socket_path else {"port": app.address}
             app.ready = {**ready, **where}
