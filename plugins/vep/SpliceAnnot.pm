@@ -286,6 +286,7 @@ use strict;
 use warnings;
 use IO::Select;
 use POSIX ();
+$0 = 'SpliceAnnot: keeper of spliceannot serve';
 my $dir = shift @ARGV;
 pipe(my $from, my $to) or die "ERROR: SpliceAnnot: pipe: $!\n";
 my $pid = fork;
