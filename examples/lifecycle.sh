@@ -1,7 +1,14 @@
 #!/usr/bin/env bash
 # The model lifecycle end to end on real data, from the command line:
-# GRCh38 chr16:186,964-397,118 with its RefSeq genes (Debian package
-# augustus-doc, fetched and cached by scripts/fetch-augustus-doc.sh).
+# GRCh38 chr16:186,964-397,118 with its RefSeq genes, from the Debian
+# package augustus-doc.
+#
+# NETWORK: the first run downloads that package (about 24 MB) with
+# `apt-get download augustus-doc` (and runs `apt-get update` if that fails)
+# through scripts/fetch-augustus-doc.sh, and unpacks it (about 146 MB) into
+# ${SPLICEANNOT_CACHE:-~/.cache/spliceannot}/augustus-doc. Later runs reuse
+# that copy without the network. Needs a Debian or Ubuntu system (apt-get,
+# dpkg-deb).
 #
 #   create-data -> evaluate (SpliceAI, and OpenSpliceAI's MANE models if
 #   given) -> transfer from SpliceAI (one epoch) -> calibrate -> ensemble ->
@@ -18,6 +25,7 @@ OSAI="${2:-}"
 SA="${SPLICEANNOT:-spliceannot}"
 mkdir -p "$WORK"
 
+echo "lifecycle.sh: getting the Debian package augustus-doc (apt-get download, about 24 MB; skipped when cached in ${SPLICEANNOT_CACHE:-$HOME/.cache/spliceannot}/augustus-doc)" >&2
 DOC="$(bash "$HERE/../scripts/fetch-augustus-doc.sh")"
 FASTA="$DOC/tutorial-cgp/genomes/hg38.fa"
 GTF="$DOC/tutorial-cgp/refseq/refseq.hg38.gtf"
