@@ -224,7 +224,9 @@ def serve_params(tiny_model, *extra) -> list[str]:
     ]
 
 
-def test_serve_mode_matches_annotate_with_vcf_keys_cutoff_and_fork(tiny_model, annotated, private_tmp):
+def test_serve_mode_matches_annotate_with_vcf_keys_cutoff_and_fork(
+    tiny_model, annotated, private_tmp
+):
     info, _ = annotated
     assert any(entry_for(info["v59"], "T", "FAM234A")), "the tiny model scores the + strand case"
     maxima = [
@@ -273,8 +275,10 @@ def test_the_server_stops_with_the_plugin_object(tiny_model, annotated, private_
 
 
 def test_the_server_stops_when_vep_is_killed(tiny_model, private_tmp):
-    """VEP killed with SIGKILL runs no Perl code; the keeper sees its input end and stops the server."""
-    done = run_driver(serve_params(tiny_model), [], kill=True, check=False, env={"TMPDIR": str(private_tmp)})
+    """VEP killed by SIGKILL runs no Perl code: the keeper sees its input end, stops the server."""
+    done = run_driver(
+        serve_params(tiny_model), [], kill=True, check=False, env={"TMPDIR": str(private_tmp)}
+    )
     assert done.returncode == -9
     out = json.loads(done.stdout)
     assert Path(out["directory"]).parent == private_tmp and out["server_pid"]
@@ -383,13 +387,19 @@ def test_bad_parameters_stop_vep_with_a_message(params, message):
     [
         (["annotation=grch99"], ["spliceannot serve: error:", "did not start (exit status 2)"]),
         (["spliceannot=no-such-spliceannot"], ["'no-such-spliceannot' not found", "spliceannot="]),
-        (["spliceannot=/nonexistent/bin/spliceannot"], ["'/nonexistent/bin/spliceannot' not found"]),
+        (
+            ["spliceannot=/nonexistent/bin/spliceannot"],
+            ["'/nonexistent/bin/spliceannot' not found"],
+        ),
     ],
 )
 def test_a_server_that_cannot_start_fails_the_plugin(tiny_model, private_tmp, extra, messages):
-    """The server starts when VEP loads the plugin, so its failure is the plugin's (fatal with --safe)."""
+    """The server starts when VEP loads the plugin: its failure is the plugin's (--safe: fatal)."""
     done = run_driver(
-        serve_params(tiny_model) + extra, case_dicts(CASES[:1]), check=False, env={"TMPDIR": str(private_tmp)}
+        serve_params(tiny_model) + extra,
+        case_dicts(CASES[:1]),
+        check=False,
+        env={"TMPDIR": str(private_tmp)},
     )
     stderr = done.stderr.decode()
     assert done.returncode != 0 and "ERROR: SpliceAnnot:" in stderr
