@@ -9,9 +9,11 @@ cluster has GPUs, otherwise a configurable number of CPU actors.
 - ``annotate``: each batch of ``--chunk-size`` records is cut into one
   shard per actor, near the even split but between records that share no
   window when such a place is near (they would share reference tiles).
-  Actors read the genome, the annotation, the model and the score cache
-  from the paths given on the command line: on a cluster of several
-  machines these paths must be readable on every node (a shared filesystem).
+  The driver loads the annotation once (a GTF/GFF3 is parsed there) and
+  puts its rows in Ray's object store, from which every actor gets them.
+  Actors read the genome, the model and the score cache from the paths
+  given on the command line: on a cluster of several machines these paths
+  must be readable on every node (a shared filesystem).
 - ``predict``: a shard is one batch of chunks of a contig (on the same
   64-position grid as a single-process run), with batches of every strand
   and contig in flight; the driver reads the FASTA and
@@ -326,15 +328,22 @@ class AnnotateWorker:
         self.threads = threads
         self.scorer = None
 
-    def _score(self, views):
+    def _score(self, views, annotation: list):
         if self.scorer is None:
             from spliceannot.pipeline import build_scorer
 
-            self.scorer = build_scorer(self.settings)
+            self.scorer = build_scorer(self.settings, annotation=_ray().get(annotation[0]))
         return self.scorer.score(views)
 
-    def score(self, views):
-        return _guarded(self._score, views)
+    def score(self, shard: tuple):
+        """Outcomes of ``shard``: ``(record views, [ObjectRef of the driver's Annotation])``.
+
+        The annotation comes with every shard, as a reference fetched once:
+        a constructor argument in the object store would not survive actor
+        restarts reliably (ray-project/ray#53727).
+        """
+        views, annotation = shard
+        return _guarded(self._score, views, annotation)
 
     def cache_counts(self) -> tuple[int, int]:
         """Score-cache ``(hits, misses)`` of this actor so far."""
@@ -389,8 +398,14 @@ class RayScoringPool:
     def __init__(self, settings, ray_settings: RaySettings, gap: int) -> None:
         from dataclasses import replace
 
+        from spliceannot.readers.annotation import load_annotation
+
+        # parsed once, here, before the cluster starts (a bad file fails fast)
+        annotation = load_annotation(settings.annotation, transcripts=settings.transcripts)
+
         def args_for(resources: dict) -> tuple:
             device = "cuda" if resources["num_gpus"] else "cpu" if settings.device == "auto" else settings.device
+            self._annotation = _ray().put(annotation)  # one copy, held while the pool lives
             return replace(settings, device=device), ray_settings.threads
 
         self.gap = gap
@@ -403,7 +418,13 @@ class RayScoringPool:
     def map_ordered(self, chunks: Iterable[list]) -> Iterator[tuple[list, list]]:
         from spliceannot.annotate import record_view
 
-        return self.pool.map_ordered(chunks, "score", lambda chunk: [record_view(r) for r in chunk])
+        return self.pool.map_ordered(
+            chunks, "score", lambda chunk: self.shard([record_view(r) for r in chunk])
+        )
+
+    def shard(self, views: list) -> tuple:
+        """What an actor's ``score`` takes: the views and a reference to the annotation."""
+        return views, [self._annotation]
 
     @property
     def retried(self) -> int:

@@ -1,7 +1,9 @@
 """Scoring in several worker processes, results in input order.
 
-Each worker loads the genome, annotation and model once and scores pieces
-of chunks of records; the parent reads and writes the VCF.  At most two chunks
+The parent loads the annotation once (a GTF/GFF3 is parsed here, not in
+every worker) and hands its rows to the workers as they start; each worker
+opens the genome and loads the model once and scores pieces of chunks of
+records; the parent reads and writes the VCF.  At most two chunks
 are in flight, so memory stays bounded however long the input.
 Workers are started with ``spawn`` (torch's thread pools do not survive
 ``fork``).
@@ -16,14 +18,15 @@ from concurrent.futures import ProcessPoolExecutor
 
 _SCORER = None
 _SETTINGS = None
+_ANNOTATION = None
 
 
-def _start_worker(settings, threads: int) -> None:
+def _start_worker(settings, threads: int, annotation) -> None:
     import torch
 
-    global _SETTINGS
+    global _SETTINGS, _ANNOTATION
     torch.set_num_threads(threads)
-    _SETTINGS = settings
+    _SETTINGS, _ANNOTATION = settings, annotation
 
 
 def _score(views):
@@ -33,12 +36,16 @@ def _score(views):
     if _SCORER is None:
         from spliceannot.pipeline import build_scorer
 
-        _SCORER = build_scorer(_SETTINGS)
+        _SCORER = build_scorer(_SETTINGS, annotation=_ANNOTATION)
     return _SCORER.score(views)
 
 
 class ScoringPool:
     """Worker processes that each hold a :class:`~spliceannot.annotate.VariantScorer`.
+
+    The annotation is loaded here, in the calling process (a bad one raises
+    :class:`~spliceannot.errors.InputError` before any worker starts), and
+    its rows are sent to each worker once.
 
     Parameters
     ----------
@@ -51,12 +58,15 @@ class ScoringPool:
     """
 
     def __init__(self, settings, workers: int, threads: int = 1) -> None:
+        from spliceannot.readers.annotation import load_annotation
+
         self.workers = workers
+        annotation = load_annotation(settings.annotation, transcripts=settings.transcripts)
         self._executor = ProcessPoolExecutor(
             max_workers=workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_start_worker,
-            initargs=(settings, threads),
+            initargs=(settings, threads, annotation),
         )
 
     def map_ordered(self, chunks: Iterable[list]) -> Iterator[tuple[list, list]]:

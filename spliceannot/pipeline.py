@@ -163,8 +163,13 @@ class LazyTracks:
         return self._tracks(jobs)
 
 
-def build_scorer(settings: AnnotateSettings) -> VariantScorer:
-    """Open the genome and the annotation; the model is loaded when a score is first computed."""
+def build_scorer(settings: AnnotateSettings, annotation=None) -> VariantScorer:
+    """Open the genome and the annotation; the model is loaded when a score is first computed.
+
+    ``annotation``: the :class:`~spliceannot.readers.annotation.Annotation`
+    of ``settings.annotation`` when the caller has loaded it already (worker
+    processes get it from the parent instead of parsing the file again).
+    """
     from spliceannot.engine.files import file_digest, model_files, peek_flank
     from spliceannot.readers.annotation import load_annotation
     from spliceannot.readers.fasta import Reference
@@ -174,7 +179,8 @@ def build_scorer(settings: AnnotateSettings) -> VariantScorer:
     if settings.compute not in ("cone", "window"):
         raise InputError(f"--compute must be cone or window, got {settings.compute!r}")
     reference = Reference(settings.reference)
-    annotation = load_annotation(settings.annotation, transcripts=settings.transcripts)
+    if annotation is None:
+        annotation = load_annotation(settings.annotation, transcripts=settings.transcripts)
     paths = model_files(settings.model)
     digest, flank, model = file_digest(paths), peek_flank(settings.model, paths), None
     if flank is None:  # the flank is only known by loading the networks

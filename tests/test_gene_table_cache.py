@@ -131,3 +131,24 @@ def test_a_file_without_transcripts_is_refused_and_nothing_is_kept(tmp_path):
     with pytest.raises(InputError, match="no transcripts with exons found"):
         read_gene_models(genes_only, cache_dir=tmp_path / "cache")
     assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").iterdir())
+
+
+def test_a_pipe_is_parsed_and_not_kept(tmp_path):
+    import threading
+
+    pipe = tmp_path / "genes.gtf"
+    os.mkfifo(pipe)
+    text = (DATA / "gencode_like.gtf").read_bytes()
+    writer = threading.Thread(target=pipe.write_bytes, args=(text,))
+    writer.start()
+    try:
+        got = read_gene_models(pipe, transcripts="all", cache_dir=tmp_path / "cache")
+    finally:
+        writer.join(timeout=10)
+    assert got == _fresh(DATA / "gencode_like.gtf", "all")
+    assert not (tmp_path / "cache").exists()
+
+
+def test_a_missing_file_is_the_parsers_one_line_error(tmp_path):
+    with pytest.raises(InputError, match="missing.gtf: cannot read GTF/GFF3"):
+        read_gene_models(tmp_path / "missing.gtf", cache_dir=tmp_path / "cache")

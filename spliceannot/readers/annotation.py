@@ -280,7 +280,8 @@ def load_annotation(spec: str, *, transcripts: str = "canonical", cache: bool = 
         from spliceannot.readers.gene_table_cache import default_table_dir
         from spliceannot.readers.gtf import read_gene_models
 
-        models = read_gene_models(path, transcripts=transcripts, cache_dir=default_table_dir() if cache else None)
+        cache_dir = default_table_dir() if cache else None
+        models = read_gene_models(path, transcripts=transcripts, cache_dir=cache_dir)
         return Annotation(models.transcripts, source=spec)
     return Annotation(read_table(path), source=spec)
 

@@ -24,6 +24,7 @@ import hashlib
 import json
 import logging
 import os
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
@@ -65,34 +66,40 @@ def cached_gene_models(
     transcripts: str,
     biotype: str | None,
 ):
-    """``parse()``'s :class:`~spliceannot.readers.gtf.GeneModels` for ``path``, from ``directory`` if kept there.
+    """``parse()``'s :class:`~spliceannot.readers.gtf.GeneModels` for ``path``, or the kept ones.
 
     ``parse`` is called when there is no valid table for this file and these
     options; its result is then written to ``directory`` (unless the file
     changed meanwhile or ``directory`` cannot be written: a warning, no table).
+    What is not a regular file (a pipe) is parsed, and nothing kept.
     """
     from spliceannot.readers.gtf import GeneModels
 
-    directory = Path(directory)
-    before = _stamp(path)
-    key = table_key(path, transcripts=transcripts, biotype=biotype)
-    table = directory / f"{key}.tsv"
+    try:
+        before = _stamp(path)
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a pipe can be read only once
+            return parse()
+        key = table_key(path, transcripts=transcripts, biotype=biotype)
+    except OSError:
+        return parse()  # which says what is wrong with the file
+    table = Path(directory) / f"{key}.tsv"
     found = _read(table, key)
     if found is not None:
         log.info("%s: rows read from the derived table %s", path, table)
         return found
     models: GeneModels = parse()
     if _stamp(path) != before:
-        log.warning("%s: changed while it was read; its rows are not kept in %s", path, directory)
+        log.warning("%s: changed while it was read; its rows are not kept in %s", path, table.parent)
         return models
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        with atomic_path(table) as partial, open(partial, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(_text(models, key, path))
+        table.parent.mkdir(parents=True, exist_ok=True)
+        text = _text(models, key, path)
+        with atomic_path(table) as partial, open(partial, "w", encoding="utf-8") as handle:
+            handle.write(text)
     except OSError as error:
         log.warning(
             "cannot keep the parsed rows of %s in %s (%s): it is parsed again on every run",
-            path, directory, error.strerror or error,
+            path, table.parent, error.strerror or error,
         )  # fmt: skip
     return models
 
@@ -126,7 +133,8 @@ def _read(table: Path, key: str):
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError) as error:
-        log.warning("ignoring the derived table %s (%s); parsing again", table, getattr(error, "strerror", None) or error)
+        reason = getattr(error, "strerror", None) or error
+        log.warning("ignoring the derived table %s (%s); parsing again", table, reason)
         return None
     try:
         body, _, end = text.rpartition(_END)

@@ -26,6 +26,7 @@ transcript spans its exons, and all coordinates are 0-based half-open.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import itertools
 import logging
@@ -199,7 +200,9 @@ def read_gene_models(
         def parse() -> GeneModels:
             return _parse_gene_models(path, transcripts=transcripts, biotype=biotype)
 
-        models = cached_gene_models(path, parse, cache_dir, transcripts=transcripts, biotype=biotype)
+        models = cached_gene_models(
+            path, parse, cache_dir, transcripts=transcripts, biotype=biotype
+        )
     else:
         models = _parse_gene_models(path, transcripts=transcripts, biotype=biotype)
     if models.skipped:
@@ -265,7 +268,7 @@ def _collect(path: str) -> _Collector:
 
 
 def _parse(path: str) -> tuple[str | None, dict, Iterator[tuple[list[str], tuple[int, int]]]]:
-    """The file's format (``gtf``, ``gff3``, ``None`` if featureless), attribute dialect and used lines.
+    """The file's format (``gtf``, ``gff3``, ``None`` if featureless), dialect and used lines.
 
     Lines come as ``(fields, (start, end))``; gffutils detects the attribute
     dialect from the first lines.
@@ -325,7 +328,8 @@ def attribute_splitter(
         if strip_leading:
             text = text.lstrip(";")
         pairs = pairs_of(text)
-        if wanted is not None:  # keys hold no separator: a pair's key is K iff it is K or starts with K + separator
+        if wanted is not None:
+            # keys hold no separator: a pair's key is K iff it is K or starts with K + separator
             pairs = [pair for pair in pairs if pair.startswith(prefixes) or pair in wanted]
         for pair in pairs:
             key, _, value = pair.partition(pair_separator)
@@ -381,12 +385,17 @@ def _data_lines(path: str) -> Iterator[tuple[int, str, list[str], tuple[int, int
         raise InputError(f"{where}: cannot read GTF/GFF3: {_reason(error)}") from None
 
 
-def _open(path: str) -> BinaryIO:
+@contextlib.contextmanager
+def _open(path: str) -> Iterator[BinaryIO]:
+    """The file's bytes, gunzipped if need be; opened once, so a pipe works too."""
     if stat.S_ISCHR(os.stat(path).st_mode) or stat.S_ISBLK(os.stat(path).st_mode):  # /dev/zero
         raise InputError(f"{path}: is a device, expected a GTF/GFF3 file")
-    with open(path, "rb") as probe:
-        magic = probe.read(2)
-    return gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb")
+    with open(path, "rb") as raw:
+        if raw.peek(2)[:2] == b"\x1f\x8b":
+            with gzip.GzipFile(fileobj=raw, mode="rb") as unzipped:
+                yield unzipped
+        else:
+            yield raw
 
 
 def _coordinates(path: str, number: int, start: str, end: str) -> tuple[int, int]:
@@ -463,7 +472,9 @@ def _is_transcript_type(feature_type: str) -> bool:
     return feature_type == "transcript" or feature_type.endswith(("RNA", "_transcript"))
 
 
-def _build(collector: _Collector, *, transcripts: str, biotype: str | None) -> tuple[GeneModels, int]:
+def _build(
+    collector: _Collector, *, transcripts: str, biotype: str | None
+) -> tuple[GeneModels, int]:
     """The rows, and how many transcripts with exons there were before the biotype filter."""
     features, skipped = collector.features, collector.skipped
     usable = 0
