@@ -6,6 +6,7 @@ from pathlib import Path
 
 from spliceannot.errors import InputError
 from spliceannot.readers.contigs import ContigMatcher
+from spliceannot.readers.fasta_index import ensure_index
 
 
 class Reference:
@@ -14,8 +15,10 @@ class Reference:
     Parameters
     ----------
     path
-        Plain or bgzip-compressed FASTA.  A missing ``.fai`` (and ``.gzi``)
-        index is built beside it.
+        Plain or bgzip-compressed FASTA.  Its ``.fai`` (and ``.gzi``) index
+        is checked against it, and built beside it when missing or cut off
+        (atomically; in the cache directory when the FASTA's directory is
+        read-only): see :mod:`spliceannot.readers.fasta_index`.
     """
 
     def __init__(self, path: str | Path) -> None:
@@ -27,18 +30,15 @@ class Reference:
             raise InputError(f"{self.path}: reference FASTA not found")
         if p.is_dir():
             raise InputError(f"{self.path}: is a directory, expected a FASTA file")
-        check_index(p)
+        if p.is_char_device() or p.is_block_device():
+            raise InputError(f"{self.path}: is a device, expected a FASTA file")
+        index = ensure_index(p)
         try:
-            self._fasta = pysam.FastaFile(self.path)
+            self._fasta = pysam.FastaFile(
+                self.path, filepath_index=index.fai, filepath_index_compressed=index.gzi
+            )
         except (OSError, ValueError) as error:
-            hint = ""
-            with open(self.path, "rb") as handle:
-                magic = handle.read(4)
-            if magic[:2] == b"\x1f\x8b":
-                hint = " (gzip FASTA must be bgzip-compressed: `zcat ref.fa.gz | bgzip > ref.fa.bgz`)"
-            elif not magic.startswith(b">"):
-                hint = " (not a FASTA file)"
-            raise InputError(f"{self.path}: cannot open reference FASTA: {error}{hint}") from None
+            raise InputError(f"{self.path}: cannot open reference FASTA: {error}") from None
         self.lengths = dict(zip(self._fasta.references, self._fasta.lengths))
         self.contigs = ContigMatcher(self.lengths)
 
@@ -58,51 +58,3 @@ class Reference:
 
     def close(self) -> None:
         self._fasta.close()
-
-
-_HEADER_PEEK = 512  # bytes read before each contig's sequence to see its header line
-
-
-def check_index(path: Path) -> None:
-    """Refuse a plain FASTA whose ``.fai`` no longer describes it (edited after indexing).
-
-    htslib trusts the offsets of an existing ``.fai``; a stale one silently
-    returns the wrong bases.  Each contig's header line must end right before
-    its recorded offset, its first sequence line must have the recorded
-    width, and its sequence must fit in the file.  (bgzipped FASTA: not checked.)
-    """
-    index = Path(str(path) + ".fai")
-    if not index.is_file():
-        return
-    with open(path, "rb") as handle:
-        if handle.read(2) == b"\x1f\x8b":
-            return
-        size = path.stat().st_size
-        try:
-            entries = [line.split("\t") for line in index.read_text().splitlines() if line.strip()]
-            for number, fields in enumerate(entries, start=1):
-                name, length, offset, bases, width = fields[0], *map(int, fields[1:5])
-                start = max(0, offset - _HEADER_PEEK)
-                handle.seek(start)
-                before = handle.read(offset - start)
-                lines = before[:-1].rsplit(b"\n", 1)
-                # the header line's start is in view unless the header is longer than the peek
-                header = lines[-1].rstrip(b"\r") if len(lines) > 1 or start == 0 else None
-                handle.seek(offset)
-                first = handle.read(width)
-                full_lines, rest = divmod(length, bases) if bases else (0, 0)
-                end = offset + full_lines * width + rest
-                if (
-                    not before.endswith(b"\n")
-                    or (header is not None and header.split()[:1] != [b">" + name.encode()])
-                    or (length > bases and first.find(b"\n") != width - 1)
-                    or end > size
-                ):
-                    raise InputError(
-                        f"{index}:{number}: index does not match {path} ({name!r}); the "
-                        "FASTA changed after it was indexed: delete the .fai so it is rebuilt"
-                    )
-        except (ValueError, IndexError):
-            raise InputError(
-                f"{index}: not a valid FASTA index (.fai); delete it so it is rebuilt"
-            ) from None
