@@ -76,9 +76,9 @@ def cached_gene_models(
     from spliceannot.readers.gtf import GeneModels
 
     try:
-        before = _stamp(path)
         if not stat.S_ISREG(os.stat(path).st_mode):  # a pipe can be read only once
             return parse()
+        before = _stamp(path)
         key = table_key(path, transcripts=transcripts, biotype=biotype)
     except OSError:
         return parse()  # which says what is wrong with the file
