@@ -80,8 +80,12 @@ def main() -> int:
     parser.add_argument("--genes", type=int, default=GENES, help="genes in the synthetic GTF")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--transcripts", default="canonical", choices=("canonical", "all"))
-    parser.add_argument("--baseline", metavar="REV", help="also time gtf.py as it was at this git revision")
-    parser.add_argument("--model", default="spliceai", help="annotate's -m (default: SpliceAI's five models)")
+    parser.add_argument(
+        "--baseline", metavar="REV", help="also time gtf.py as it was at this git revision"
+    )
+    parser.add_argument(
+        "--model", default="spliceai", help="annotate's -m (default: SpliceAI's five models)"
+    )
     parser.add_argument("--results", type=Path, default=BENCH_DIR / "RESULTS-annotation.md")
     args = parser.parse_args()
 
@@ -109,7 +113,14 @@ def main() -> int:
                                      capture_output=True, check=True).stdout  # fmt: skip
             subprocess.run(["tar", "-x", "-C", str(baseline)], input=archive, check=True)
             env = _environment(scratch / "cache-baseline", baseline)
-            rows.append(_timed(f"parse, spliceannot at {args.baseline}", [PARSE, gtf, args.transcripts], env, scratch))
+            rows.append(
+                _timed(
+                    f"parse, spliceannot at {args.baseline}",
+                    [PARSE, gtf, args.transcripts],
+                    env,
+                    scratch,
+                )
+            )
         env = _environment(scratch / "cache")
         rows.append(_timed("parse, this revision", [PARSE, gtf, args.transcripts], env, scratch))
         rows.append(_timed("digest of the GTF file", [DIGEST, gtf, args.transcripts], env, scratch))
@@ -125,7 +136,9 @@ def main() -> int:
                 rows.append(_annotate(f"annotate --workers {workers}, {run} run", workers, *annotate, env, scratch,
                                       outputs))  # fmt: skip
             if workers == 1:
-                rows.append(_timed("read the derived table", [TABLE, gtf, args.transcripts], env, scratch))
+                rows.append(
+                    _timed("read the derived table", [TABLE, gtf, args.transcripts], env, scratch)
+                )
         identical = all(output == outputs[0] for output in outputs)
     load_after = machine.load_average()
     _report(args, gtf, counts, rows, identical, load_before, load_after)
@@ -148,7 +161,9 @@ def _annotate(what, workers, vcf, fasta, gtf, args, env, scratch, outputs) -> di
     stderr = (scratch / "stderr").read_text().strip()
     if result.returncode != 0:
         raise SystemExit(f"{what} failed ({result.returncode}): {stderr}")
-    outputs.append([line for line in out.read_text().splitlines() if not line.startswith("##spliceannot")])
+    outputs.append(
+        [line for line in out.read_text().splitlines() if not line.startswith("##spliceannot")]
+    )
     summary = stderr.splitlines()[-1].split(": ", 1)[-1].split(";")[0]
     return {"what": f"{what} ({RECORDS} records)", "wall_s": result.wall_s, "peak_rss_mib": result.peak_rss_mib,
             "note": summary}  # fmt: skip
@@ -156,7 +171,12 @@ def _annotate(what, workers, vcf, fasta, gtf, args, env, scratch, outputs) -> di
 
 def _timed(what: str, script_args: list, env: dict, scratch: Path) -> dict:
     script, *rest = script_args
-    result = run_measured([str(PYTHON), "-c", script, *map(str, rest)], scratch / "stdout", scratch / "stderr", env=env)
+    result = run_measured(
+        [str(PYTHON), "-c", script, *map(str, rest)],
+        scratch / "stdout",
+        scratch / "stderr",
+        env=env,
+    )
     if result.returncode != 0:
         raise SystemExit(f"{what} failed: {(scratch / 'stderr').read_text()}")
     seconds, rows = (scratch / "stdout").read_text().split()
@@ -194,7 +214,12 @@ def _exons_on_chr1(gtf: Path) -> list[tuple[int, int]]:
     with gzip.open(gtf, "rt") as handle:
         for line in handle:
             fields = line.split("\t")
-            if len(fields) > 8 and fields[0] == "chr1" and fields[2] == "exon" and "Ensembl_canonical" in fields[8]:
+            if (
+                len(fields) > 8
+                and fields[0] == "chr1"
+                and fields[2] == "exon"
+                and "Ensembl_canonical" in fields[8]
+            ):
                 start, end = int(fields[3]), int(fields[4])
                 if 10_000 < start and end < CHR1_LENGTH - 10_000:
                     found.append((start, end))
@@ -218,7 +243,9 @@ NOTES = [
 ]
 
 
-def _report(args, gtf: Path, counts: dict, rows: list[dict], identical: bool, before: str, after: str) -> None:
+def _report(
+    args, gtf: Path, counts: dict, rows: list[dict], identical: bool, before: str, after: str
+) -> None:
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     info = machine.describe()
     size = gtf.stat().st_size
@@ -230,7 +257,9 @@ def _report(args, gtf: Path, counts: dict, rows: list[dict], identical: bool, be
         f"load average before {before}, after {after}.",
         "",
         f"GTF: `{shorten(str(gtf))}` ({size / 1e6:.1f} MB gzip), written by `benchmarks/gencode_like.py` "
-        f"(seed {args.seed}): " + ", ".join(f"{count:,} {kind}" for kind, count in counts.items()) + " lines. "
+        f"(seed {args.seed}): "
+        + ", ".join(f"{count:,} {kind}" for kind, count in counts.items())
+        + " lines. "
         f"`--transcripts {args.transcripts}`. Wall time of the whole process (start and imports included); "
         "`inner` is the time of the step alone, measured inside the process.",
         "",
@@ -239,7 +268,9 @@ def _report(args, gtf: Path, counts: dict, rows: list[dict], identical: bool, be
     ]
     for row in rows:
         inner = f"{row['inner_s']:.2f} s" if "inner_s" in row else ""
-        lines.append(f"| {row['what']} | {row['wall_s']:.2f} s | {inner} | {row['peak_rss_mib']:.0f} MiB | {row['note']} |")
+        lines.append(
+            f"| {row['what']} | {row['wall_s']:.2f} s | {inner} | {row['peak_rss_mib']:.0f} MiB | {row['note']} |"
+        )
     lines += ["", f"Outputs of all annotate runs identical (every line but `##spliceannot...`): "
               f"{'yes' if identical else 'NO'}.", "", *NOTES]  # fmt: skip
     args.results.write_text("\n".join(lines) + "\n")

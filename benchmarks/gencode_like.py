@@ -85,12 +85,18 @@ def _draw(rng: random.Random, mean: float) -> int:
     return n
 
 
-def _gene(rng: random.Random, chrom: str, start: int, kind: tuple, next_id) -> list[tuple[str, str]]:
+def _gene(
+    rng: random.Random, chrom: str, start: int, kind: tuple, next_id
+) -> list[tuple[str, str]]:
     gene_type, _, tx_mean, exon_mean, span_mean = kind
     strand = rng.choice("+-")
     gene_number = next_id("gene")
     gene_id = f"ENSG{gene_number:011d}.{rng.randint(1, 20)}"
-    name = f"{gene_type[:3].upper()}{gene_number}" if rng.random() < 0.9 else f"Y_RNA{gene_number % 50}"
+    name = (
+        f"{gene_type[:3].upper()}{gene_number}"
+        if rng.random() < 0.9
+        else f"Y_RNA{gene_number % 50}"
+    )
     source = rng.choice(SOURCES)
     level = rng.choice((1, 2, 2, 3))
     hgnc = f"HGNC:{rng.randint(1, 60000)}"
@@ -110,7 +116,9 @@ def _gene(rng: random.Random, chrom: str, start: int, kind: tuple, next_id) -> l
     gene_end = max(exons[-1][1] for exons, _ in transcripts)
     lines = [("gene", _line(chrom, source, "gene", gene_start, gene_end, strand, ".", gene_attrs))]
     for exons, is_canonical in transcripts:
-        lines += _transcript(rng, chrom, source, strand, gene_attrs, gene_type, name, exons, is_canonical, next_id)
+        lines += _transcript(
+            rng, chrom, source, strand, gene_attrs, gene_type, name, exons, is_canonical, next_id
+        )
     return lines
 
 
@@ -141,7 +149,11 @@ def _exons(rng: random.Random, start: int, span: int, n: int) -> list[tuple[int,
 def _transcript(rng, chrom, source, strand, gene_attrs, gene_type, name, exons, canonical, next_id):
     number = next_id("transcript")
     transcript_id = f"ENST{number:011d}.{rng.randint(1, 12)}"
-    tx_type = gene_type if gene_type != "protein_coding" or rng.random() < 0.8 else "nonsense_mediated_decay"
+    tx_type = (
+        gene_type
+        if gene_type != "protein_coding" or rng.random() < 0.8
+        else "nonsense_mediated_decay"
+    )
     coding = tx_type == "protein_coding"
     tags = ['tag "basic";']
     if canonical:
@@ -156,33 +168,95 @@ def _transcript(rng, chrom, source, strand, gene_attrs, gene_type, name, exons, 
         f'transcript_type "{tx_type}"; transcript_name "{name}-{200 + number % 100}"; '
     )
     tail = (
-        f'transcript_support_level {support}; {" ".join(tags)} '
+        f"transcript_support_level {support}; {' '.join(tags)} "
         f'havana_transcript "OTTHUMT{number:011d}.{rng.randint(1, 4)}";'
     )
     protein = f' protein_id "ENSP{next_id("protein"):011d}.1";' if coding else ""
     first, last = exons[0][0], exons[-1][1]
-    lines = [("transcript", _line(chrom, source, "transcript", first, last, strand, ".", f"{tx_attrs}level 2;{protein} {tail}"))]
+    lines = [
+        (
+            "transcript",
+            _line(
+                chrom,
+                source,
+                "transcript",
+                first,
+                last,
+                strand,
+                ".",
+                f"{tx_attrs}level 2;{protein} {tail}",
+            ),
+        )
+    ]
     order = exons if strand == "+" else exons[::-1]
     cds = _cds(exons) if coding else []
     for number_in_tx, (start, end) in enumerate(order, start=1):
         exon_id = f'exon_number {number_in_tx}; exon_id "ENSE{next_id("exon"):011d}.1"; level 2;'
-        lines.append(("exon", _line(chrom, source, "exon", start, end, strand, ".", f"{tx_attrs}{exon_id}{protein} {tail}")))
+        lines.append(
+            (
+                "exon",
+                _line(
+                    chrom,
+                    source,
+                    "exon",
+                    start,
+                    end,
+                    strand,
+                    ".",
+                    f"{tx_attrs}{exon_id}{protein} {tail}",
+                ),
+            )
+        )
         piece = next(((a, b) for a, b in cds if a >= start and b <= end), None)
         if piece is not None:
             attrs = f"{tx_attrs}{exon_id}{protein} {tail}"
-            lines.append(("CDS", _line(chrom, source, "CDS", piece[0], piece[1], strand, "0", attrs)))
+            lines.append(
+                ("CDS", _line(chrom, source, "CDS", piece[0], piece[1], strand, "0", attrs))
+            )
             if piece[0] > start:
-                lines.append(("UTR", _line(chrom, source, "UTR", start, piece[0] - 1, strand, ".", attrs)))
+                lines.append(
+                    ("UTR", _line(chrom, source, "UTR", start, piece[0] - 1, strand, ".", attrs))
+                )
             if piece[1] < end:
-                lines.append(("UTR", _line(chrom, source, "UTR", piece[1] + 1, end, strand, ".", attrs)))
+                lines.append(
+                    ("UTR", _line(chrom, source, "UTR", piece[1] + 1, end, strand, ".", attrs))
+                )
         elif cds:
-            lines.append(("UTR", _line(chrom, source, "UTR", start, end, strand, ".", f"{tx_attrs}{exon_id}{protein} {tail}")))
+            lines.append(
+                (
+                    "UTR",
+                    _line(
+                        chrom,
+                        source,
+                        "UTR",
+                        start,
+                        end,
+                        strand,
+                        ".",
+                        f"{tx_attrs}{exon_id}{protein} {tail}",
+                    ),
+                )
+            )
     if cds:
         codon_attrs = f"{tx_attrs}level 2;{protein} {tail}"
         low, high = cds[0][0], cds[-1][1]
-        start_codon, stop_codon = ((low, low + 2), (high + 1, high + 3)) if strand == "+" else ((high - 2, high), (max(1, low - 3), max(1, low - 1)))
-        lines.append(("start_codon", _line(chrom, source, "start_codon", *start_codon, strand, "0", codon_attrs)))
-        lines.append(("stop_codon", _line(chrom, source, "stop_codon", *stop_codon, strand, "0", codon_attrs)))
+        start_codon, stop_codon = (
+            ((low, low + 2), (high + 1, high + 3))
+            if strand == "+"
+            else ((high - 2, high), (max(1, low - 3), max(1, low - 1)))
+        )
+        lines.append(
+            (
+                "start_codon",
+                _line(chrom, source, "start_codon", *start_codon, strand, "0", codon_attrs),
+            )
+        )
+        lines.append(
+            (
+                "stop_codon",
+                _line(chrom, source, "stop_codon", *stop_codon, strand, "0", codon_attrs),
+            )
+        )
     return lines
 
 

@@ -6,9 +6,9 @@ import pickle
 import shutil
 
 import pytest
+from toy import EXAMPLES, FASTA, VARIANTS
 
 from spliceannot.readers.annotation import Annotation, load_annotation
-from toy import EXAMPLES, FASTA, VARIANTS
 
 GTF = EXAMPLES / "chr16_genes.gtf.gz"
 
@@ -38,13 +38,18 @@ def test_worker_processes_score_with_the_parents_rows(tmp_path, tiny_model):
 
     gtf = tmp_path / "genes.gtf.gz"
     shutil.copy(GTF, gtf)
-    settings = AnnotateSettings(reference=str(FASTA), annotation=str(gtf), model=str(tiny_model), workers=2)
+    settings = AnnotateSettings(
+        reference=str(FASTA), annotation=str(gtf), model=str(tiny_model), workers=2
+    )
     views = [record_view(record) for record in _records(24)]
     expected = build_scorer(settings).score(views)
     pool = parallel.ScoringPool(settings, workers=2)
     try:
         gtf.unlink()  # a worker that read the file itself would fail now
-        pieces = [pool._executor.submit(parallel._score, views[i : i + 6]) for i in range(0, len(views), 6)]
+        pieces = [
+            pool._executor.submit(parallel._score, views[i : i + 6])
+            for i in range(0, len(views), 6)
+        ]
         got = [outcome for piece in pieces for outcome in piece.result()]
     finally:
         pool.close()
@@ -58,7 +63,9 @@ def test_a_bad_annotation_fails_in_the_parent_before_any_worker_starts(tmp_path,
 
     genes_only = tmp_path / "genes-only.gtf"
     genes_only.write_text('chr16\tt\tgene\t200000\t201000\t.\t+\t.\tgene_id "G"; gene_name "G";\n')
-    settings = AnnotateSettings(reference=str(FASTA), annotation=str(genes_only), model=str(tiny_model))
+    settings = AnnotateSettings(
+        reference=str(FASTA), annotation=str(genes_only), model=str(tiny_model)
+    )
     with pytest.raises(InputError, match="genes-only.gtf: no transcripts with exons found"):
         ScoringPool(settings, workers=2)
 
@@ -81,7 +88,11 @@ def test_ray_actors_score_with_the_drivers_rows(tmp_path, tiny_model):
         gtf.unlink()  # an actor that read the file itself would fail now
         try:
             shards = [views[:8], views[8:]]
-            got = [o for _, outcomes in pool.pool.map_ordered(shards, "score", pool.shard) for o in outcomes]
+            got = [
+                o
+                for _, outcomes in pool.pool.map_ordered(shards, "score", pool.shard)
+                for o in outcomes
+            ]
         finally:
             pool.close()
     finally:

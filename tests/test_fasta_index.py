@@ -24,7 +24,10 @@ LENGTH = 25_000
 
 def _genome(seed: int = 3) -> dict[str, str]:
     rng = random.Random(seed)
-    return {f"ctg{k}": "".join(rng.choice("ACGT") for _ in range(LENGTH + 37 * k)) for k in range(CONTIGS)}
+    return {
+        f"ctg{k}": "".join(rng.choice("ACGT") for _ in range(LENGTH + 37 * k))
+        for k in range(CONTIGS)
+    }
 
 
 def _fasta_text(genome: dict[str, str], width: int = 60, newline: str = "\n") -> str:
@@ -93,7 +96,9 @@ def test_runs_started_together_on_an_unindexed_fasta_all_see_every_contig(tmp_pa
                          text=True)
         for k in range(10)
     ]  # fmt: skip
-    while len(list(tmp_path.glob("ready*"))) < len(runs) and all(run.poll() is None for run in runs):
+    while len(list(tmp_path.glob("ready*"))) < len(runs) and all(
+        run.poll() is None for run in runs
+    ):
         time.sleep(0.01)
     (tmp_path / "go").touch()
     expected = f"{len(many)} {sum(map(len, many.values()))} {many['ctg19999'][10:20]}"
@@ -116,7 +121,9 @@ def _damaged(text: str) -> dict[str, str]:
     }
 
 
-@pytest.mark.parametrize("damage", ["empty", "cut in a line", "cut at a line end", "first line only"])
+@pytest.mark.parametrize(
+    "damage", ["empty", "cut in a line", "cut at a line end", "first line only"]
+)
 def test_an_empty_or_cut_off_index_is_built_again(fasta, genome, damage, caplog):
     assert _lengths(fasta) == _expected(genome)
     fai = Path(f"{fasta}.fai")
@@ -158,18 +165,32 @@ def test_an_index_of_another_fasta_is_refused_naming_it(fasta, genome, change):
     with pytest.raises(InputError) as caught:
         Reference(fasta)
     message = str(caught.value)
-    assert message.startswith(f"{fai}:{CONTIGS}: index does not match {fasta}") and "\n" not in message
+    assert (
+        message.startswith(f"{fai}:{CONTIGS}: index does not match {fasta}") and "\n" not in message
+    )
 
 
 BAD_FASTAS = {
-    "blank line": (">c1\nACGTACGT\n\nACGTACGT\nACG\n>c2\nTTTT\n", "line 3: blank line inside the sequence of c1"),
+    "blank line": (
+        ">c1\nACGTACGT\n\nACGTACGT\nACG\n>c2\nTTTT\n",
+        "line 3: blank line inside the sequence of c1",
+    ),
     "mixed line endings": (
         ">c1\nACGTACGT\nACGTACGT\r\nACGTACGT\nAC\n",
         "line 3: mixed line endings (CRLF and LF) in the sequence of c1",
     ),
-    "unequal lines": (">c1\nACGTACGT\nACGTAC\nACGTACGT\n", "line 3: a sequence line of 6 bases inside c1"),
-    "longer line": (">c1\nACGTACGT\nACGTACGTAA\nAC\n", "line 3: a sequence line of 10 bases inside c1"),
-    "no header": ("ACGTACGT\nACGT\n", "line 1: sequence before the first '>' header: not a FASTA file"),
+    "unequal lines": (
+        ">c1\nACGTACGT\nACGTAC\nACGTACGT\n",
+        "line 3: a sequence line of 6 bases inside c1",
+    ),
+    "longer line": (
+        ">c1\nACGTACGT\nACGTACGTAA\nAC\n",
+        "line 3: a sequence line of 10 bases inside c1",
+    ),
+    "no header": (
+        "ACGTACGT\nACGT\n",
+        "line 1: sequence before the first '>' header: not a FASTA file",
+    ),
     "empty": ("", "no '>' header line (not a FASTA file)"),
 }
 
@@ -200,12 +221,24 @@ def test_crlf_throughout_and_blank_lines_between_contigs_are_fine(tmp_path, geno
         assert _lengths(path) == {"ctg1": 500, "ctg2": 500}  # the index it built is accepted
 
 
+def test_an_unreadable_index_is_one_line(tmp_path, genome):
+    path = tmp_path / "genome.fa"
+    path.write_text(_fasta_text({"c": genome["ctg0"][:100]}))
+    Path(f"{path}.fai").mkdir()
+    with pytest.raises(
+        InputError, match=r"genome\.fa\.fai: cannot read the FASTA index: Is a directory$"
+    ):
+        Reference(path)
+
+
 def test_a_gzip_fasta_is_refused_with_the_bgzip_fix(tmp_path, genome):
     import gzip
 
     path = tmp_path / "genome.fa.gz"
     path.write_bytes(gzip.compress(_fasta_text({"c": genome["ctg0"][:100]}).encode()))
-    with pytest.raises(InputError, match=r"genome\.fa\.gz: .*bgzip-compressed: `zcat ref.fa.gz \| bgzip"):
+    with pytest.raises(
+        InputError, match=r"genome\.fa\.gz: .*bgzip-compressed: `zcat ref.fa.gz \| bgzip"
+    ):
         Reference(path)
 
 
@@ -217,7 +250,9 @@ def test_the_annotate_command_gives_one_line_and_no_output(tmp_path, tiny_model,
     fasta = tmp_path / "blank.fa"
     fasta.write_text(">chr16\nACGTACGT\n\nACGTACGT\n")
     vcf = tmp_path / "in.vcf"
-    vcf.write_text("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\nchr16\t5\t.\tA\tG\t.\t.\t.\n")
+    vcf.write_text(
+        "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\nchr16\t5\t.\tA\tG\t.\t.\t.\n"
+    )
     out = tmp_path / "out.vcf"
     result = CliRunner().invoke(main, ["annotate", "-I", str(vcf), "-O", str(out), "-R", str(fasta),
                                        "-A", str(chr16_table), "-m", str(tiny_model), "--workers", "1"])  # fmt: skip
@@ -234,16 +269,22 @@ def read_only_copy(tmp_path, genome):
     """A read-only bind mount of a directory holding an unindexed FASTA (root ignores permissions)."""
     source = tmp_path / "source"
     source.mkdir()
-    (source / "genome.fa").write_text(_fasta_text({name: genome[name] for name in ("ctg0", "ctg1")}))
+    (source / "genome.fa").write_text(
+        _fasta_text({name: genome[name] for name in ("ctg0", "ctg1")})
+    )
     target = tmp_path / "ro"
     target.mkdir()
     if shutil.which("mount") is None:
         pytest.skip("no mount command")
-    bound = subprocess.run(["mount", "--bind", str(source), str(target)], capture_output=True)
+    bound = subprocess.run(
+        ["mount", "--bind", str(source), str(target)], check=False, capture_output=True
+    )
     if bound.returncode != 0:
         pytest.skip(f"cannot bind-mount here: {bound.stderr.decode().strip()}")
     try:
-        remounted = subprocess.run(["mount", "-o", "remount,ro,bind", str(target)], capture_output=True)
+        remounted = subprocess.run(
+            ["mount", "-o", "remount,ro,bind", str(target)], check=False, capture_output=True
+        )
         if remounted.returncode != 0:
             pytest.skip(f"cannot remount read-only here: {remounted.stderr.decode().strip()}")
         yield target / "genome.fa"
@@ -251,7 +292,9 @@ def read_only_copy(tmp_path, genome):
         subprocess.run(["umount", str(target)], check=False)
 
 
-def test_a_read_only_directory_keeps_the_index_in_the_cache(read_only_copy, tmp_path, monkeypatch, caplog, genome):
+def test_a_read_only_directory_keeps_the_index_in_the_cache(
+    read_only_copy, tmp_path, monkeypatch, caplog, genome
+):
     monkeypatch.setenv("SPLICEANNOT_CACHE", str(tmp_path / "cache"))
     with caplog.at_level(logging.WARNING, logger="spliceannot"):
         assert _lengths(read_only_copy) == {"ctg0": LENGTH, "ctg1": LENGTH + 37}
@@ -274,7 +317,9 @@ def test_no_writable_place_for_the_index_is_one_line(read_only_copy, tmp_path, m
     with pytest.raises(InputError) as caught:
         Reference(read_only_copy)
     message = str(caught.value)
-    assert message.startswith(f"cannot write index {read_only_copy}.fai: read-only file system (directory not writable)")
+    assert message.startswith(
+        f"cannot write index {read_only_copy}.fai: read-only file system (directory not writable)"
+    )
     assert "samtools faidx" in message and "SPLICEANNOT_CACHE" in message and "\n" not in message
 
 

@@ -41,7 +41,9 @@ def test_rows_read_back_are_a_fresh_parse_in_the_same_order(tmp_path, path, tran
     expected = _fresh(path, transcripts, biotype)
     first = read_gene_models(path, transcripts=transcripts, biotype=biotype, cache_dir=tmp_path)
     (table,) = tmp_path.iterdir()
-    again = cached_gene_models(str(path), _never, tmp_path, transcripts=transcripts, biotype=biotype)
+    again = cached_gene_models(
+        str(path), _never, tmp_path, transcripts=transcripts, biotype=biotype
+    )
     assert first == again == expected  # rows in order, gene and candidate counts, skip counts
     assert table.name == table_key(path, transcripts=transcripts, biotype=biotype) + ".tsv"
 
@@ -58,16 +60,24 @@ def test_load_annotation_keeps_the_table_in_the_cache_directory(tmp_path, monkey
     assert "RENAMED" in {row.name for row in edited.transcripts}  # never the stale rows
     assert "GENEA" in {row.name for row in first.transcripts}
     assert len(list(default_table_dir().iterdir())) == 2
-    assert load_annotation(str(gtf), transcripts="all", cache=False).transcripts == edited.transcripts
+    assert (
+        load_annotation(str(gtf), transcripts="all", cache=False).transcripts == edited.transcripts
+    )
 
 
 def test_each_row_selecting_option_has_its_own_table(tmp_path):
     for transcripts, biotype in OPTIONS:
-        read_gene_models(DATA / "gencode_like.gtf", transcripts=transcripts, biotype=biotype, cache_dir=tmp_path)
+        read_gene_models(
+            DATA / "gencode_like.gtf", transcripts=transcripts, biotype=biotype, cache_dir=tmp_path
+        )
     assert len(list(tmp_path.iterdir())) == len(OPTIONS)
     for transcripts, biotype in OPTIONS:
         got = cached_gene_models(
-            str(DATA / "gencode_like.gtf"), _never, tmp_path, transcripts=transcripts, biotype=biotype
+            str(DATA / "gencode_like.gtf"),
+            _never,
+            tmp_path,
+            transcripts=transcripts,
+            biotype=biotype,
         )
         assert got == _fresh(DATA / "gencode_like.gtf", transcripts, biotype)
 
@@ -110,7 +120,10 @@ def test_a_damaged_table_is_ignored_and_rebuilt(tmp_path, caplog):
         assert got == expected, name
         assert any("ignoring the derived table" in r.getMessage() for r in caplog.records), name
         assert table.read_bytes() == good, name  # rebuilt
-        assert cached_gene_models(str(gtf), _never, tmp_path, transcripts="all", biotype=None) == expected
+        assert (
+            cached_gene_models(str(gtf), _never, tmp_path, transcripts="all", biotype=None)
+            == expected
+        )
 
 
 def test_an_unwritable_cache_directory_warns_and_parses(tmp_path, caplog, monkeypatch):

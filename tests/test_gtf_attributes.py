@@ -24,7 +24,10 @@ def _gffutils(lines: list[str]) -> tuple[dict, list[dict]]:
     every line's attributes as gffutils parses them under it."""
     dialect = gffutils.DataIterator([feature_from_line(line) for line in lines[:10]]).dialect
     parsed = [
-        {key: list(values) for key, values in feature_from_line(line, dialect=dict(dialect)).attributes.items()}
+        {
+            key: list(values)
+            for key, values in feature_from_line(line, dialect=dict(dialect)).attributes.items()
+        }
         for line in lines
     ]
     return dialect, parsed
@@ -35,7 +38,9 @@ def _ours(dialect: dict, lines: list[str]) -> list[dict]:
     return [split(line.split("\t")[8]) for line in lines]
 
 
-@pytest.mark.parametrize("name", ["gencode_like.gtf", "refseq.hg38.region.gtf", "hierarchy.gff3", "odd_features.gtf"])
+@pytest.mark.parametrize(
+    "name", ["gencode_like.gtf", "refseq.hg38.region.gtf", "hierarchy.gff3", "odd_features.gtf"]
+)
 def test_real_files_split_as_gffutils_splits_them(name):
     text = (DATA / name).read_text().split("##FASTA")[0]
     lines = [line for line in text.splitlines() if line and not line.startswith("#")]
@@ -46,7 +51,7 @@ def test_real_files_split_as_gffutils_splits_them(name):
 TRICKY = [
     'gene_id "G1"; transcript_id "T1"; tag "basic"; tag "Ensembl_canonical";',
     'gene_id "G1"; note "a; b"; transcript_id "T1";',
-    'gene_id G1; transcript_id T1; level 2',
+    "gene_id G1; transcript_id T1; level 2",
     'gene_id "G1"; product "kinase, subunit 1"; db_xref "a,b,c";',
     ';gene_id "G1";;transcript_id "T1";',
     'gene_id "G1" ; transcript_id "T1" ;',
@@ -64,14 +69,18 @@ def test_tricky_columns(text):
     assert _ours(dialect, lines) == expected
 
 
-_WORD = st.text(alphabet="abcXYZ019_ .,;=\"%:-", min_size=0, max_size=12)
-_PAIR = st.tuples(st.sampled_from(["gene_id", "transcript_id", "tag", "Parent", "ID", "Name", "note"]), _WORD)
+_WORD = st.text(alphabet='abcXYZ019_ .,;="%:-', min_size=0, max_size=12)
+_PAIR = st.tuples(
+    st.sampled_from(["gene_id", "transcript_id", "tag", "Parent", "ID", "Name", "note"]), _WORD
+)
 _STYLE = st.sampled_from(['{} "{}"', "{} {}", "{}={}"])
 _SEPARATOR = st.sampled_from(["; ", ";", " ; "])
 
 
 @given(
-    st.lists(st.tuples(st.lists(_PAIR, min_size=1, max_size=6), st.booleans()), min_size=1, max_size=12),
+    st.lists(
+        st.tuples(st.lists(_PAIR, min_size=1, max_size=6), st.booleans()), min_size=1, max_size=12
+    ),
     _STYLE,
     _SEPARATOR,
 )

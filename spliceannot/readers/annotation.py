@@ -218,7 +218,9 @@ def read_table(path: str | Path) -> list[Transcript]:
             continue
         fields = line.split("\t")
         if len(fields) < len(header):
-            raise InputError(f"{path}:{number}: expected {len(header)} columns, found {len(fields)}")
+            raise InputError(
+                f"{path}:{number}: expected {len(header)} columns, found {len(fields)}"
+            )
         try:
             tx_start = int(fields[column["TX_START"]])
             tx_end = int(fields[column["TX_END"]])
@@ -271,7 +273,9 @@ def load_annotation(spec: str, *, transcripts: str = "canonical", cache: bool = 
         return Annotation(read_table(path), source=spec)
     path = Path(spec)
     if not path.exists():
-        raise InputError(f"{spec}: annotation not found (expected grch37, grch38, a table or a GTF/GFF3)")
+        raise InputError(
+            f"{spec}: annotation not found (expected grch37, grch38, a table or a GTF/GFF3)"
+        )
     if path.is_dir():
         raise InputError(f"{spec}: is a directory, expected an annotation file")
     if path.is_char_device() or path.is_block_device():  # /dev/zero would be read forever

@@ -32,7 +32,13 @@ class Reference:
             raise InputError(f"{self.path}: is a directory, expected a FASTA file")
         if p.is_char_device() or p.is_block_device():
             raise InputError(f"{self.path}: is a device, expected a FASTA file")
-        index = ensure_index(p)
+        try:
+            index = ensure_index(p)
+        except OSError as error:
+            where = error.filename or self.path
+            raise InputError(
+                f"{where}: cannot read or index the reference FASTA: {error.strerror or error}"
+            ) from None
         try:
             self._fasta = pysam.FastaFile(
                 self.path, filepath_index=index.fai, filepath_index_compressed=index.gzi
@@ -54,7 +60,9 @@ class Reference:
         try:
             return self._fasta.fetch(contig, start, end)
         except (ValueError, KeyError, OSError) as error:
-            raise InputError(f"{self.path}: cannot read {contig}:{start + 1}-{end}: {error}") from None
+            raise InputError(
+                f"{self.path}: cannot read {contig}:{start + 1}-{end}: {error}"
+            ) from None
 
     def close(self) -> None:
         self._fasta.close()

@@ -270,7 +270,8 @@ def _check_compressed_tail(path: Path, files: IndexFiles, entries: list[_Entry])
         raise _Incomplete(f"it stops at {last.name}, long before the end of the FASTA")
     tail = _inflate(data, path)
     if end - start_plain > len(tail) or (
-        last_base is not None and not _ends_a_line(tail[last_base - start_plain : last_base - start_plain + 2])
+        last_base is not None
+        and not _ends_a_line(tail[last_base - start_plain : last_base - start_plain + 2])
     ):
         raise _stale(Path(files.fai), path, len(entries), last.name)
     following = tail[end - start_plain :].lstrip(_WHITESPACE)
@@ -326,16 +327,22 @@ def _build(path: Path, files: IndexFiles, compressed: bool) -> IndexFiles:
                     temporaries.append(_temporary(Path(target)))
         except OSError as error:
             raise _Unwritable(_reason(error)) from None
-        options = ["--fai-idx", temporaries[0]] + (["--gzi-idx", temporaries[1]] if compressed else [])
+        options = ["--fai-idx", temporaries[0]] + (
+            ["--gzi-idx", temporaries[1]] if compressed else []
+        )
         verbosity = pysam.set_verbosity(0)  # htslib's own messages would break our one line
         try:
             pysam.faidx(str(path), *options)
         except pysam.SamtoolsError as error:
-            raise InputError(_why_unindexable(path, compressed) or _samtools_reason(path, error)) from None
+            raise InputError(
+                _why_unindexable(path, compressed) or _samtools_reason(path, error)
+            ) from None
         finally:
             pysam.set_verbosity(verbosity)
         if compressed:
-            publish(temporaries[1], files.gzi)  # before the .fai: a complete .fai means a complete pair
+            publish(
+                temporaries[1], files.gzi
+            )  # before the .fai: a complete .fai means a complete pair
         publish(temporaries[0], files.fai)
         temporaries = []
     finally:

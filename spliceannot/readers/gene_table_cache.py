@@ -89,7 +89,9 @@ def cached_gene_models(
         return found
     models: GeneModels = parse()
     if _stamp(path) != before:
-        log.warning("%s: changed while it was read; its rows are not kept in %s", path, table.parent)
+        log.warning(
+            "%s: changed while it was read; its rows are not kept in %s", path, table.parent
+        )
         return models
     try:
         table.parent.mkdir(parents=True, exist_ok=True)

@@ -317,7 +317,9 @@ def attribute_splitter(
         outside_quotes = re.compile(re.escape(separator) + r'(?=(?:[^"]|"[^"]*")*$)')
         pairs_of = outside_quotes.split
     else:
-        pairs_of = lambda text: text.split(separator)  # noqa: E731
+
+        def pairs_of(text: str) -> list[str]:
+            return text.split(separator)
 
     def split(text: str) -> dict[str, list[str]]:
         attributes: dict[str, list[str]] = {}
