@@ -6,9 +6,10 @@ gives depend only on the file's bytes and on the options that select rows
 (``$SPLICEANNOT_CACHE``, default ``~/.cache/spliceannot``, under
 ``gene-tables/``), one file per (content, options), named by the SHA-256 of
 the file's bytes, the options and this module's format version.  Hashing the
-file is much cheaper than parsing it (about 0.4 s per GB with SHA
-instructions), so an edited file is never served stale rows, and the same
-file under another name or path is a hit.
+file is much cheaper than parsing it (0.02 s for a GENCODE-size ``.gtf.gz``,
+0.4 s for the same 535 MB uncompressed, on a CPU with SHA instructions), so
+an edited file is never served stale rows, and the same file under another
+name or path is a hit.
 
 A table is written to a temporary file beside its final name and renamed
 (concurrent runs each publish a complete file), and checked before it is
