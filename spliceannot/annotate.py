@@ -19,7 +19,7 @@ import numpy as np
 from spliceannot.cache import transcript_key, variant_key
 from spliceannot.readers.annotation import Annotation
 from spliceannot.readers.fasta import Reference
-from spliceannot.scoring import DeltaScores, delta_scores, format_entry, format_score
+from spliceannot.scoring import INFO_KEY, DeltaScores, delta_scores, format_entry, format_score
 from spliceannot.tracks import VariantJob
 from spliceannot.windows import WindowGeometry
 
@@ -47,15 +47,31 @@ class Record:
     alts: tuple[str, ...]
 
 
+# What a scored record's scores came from (Outcome.source).
+COMPUTED = "computed"
+FROM_CACHE = "cache"
+FROM_PRECOMPUTED = "precomputed"
+
+# A detail of a pass-through reason that points at a set-up mistake (Outcome.hint).
+CONTIG_NOT_ANNOTATED = "contig not in the annotation"
+
+
 @dataclass
 class Outcome:
-    """The result for one record: INFO entries, or the reason it was not scored."""
+    """The result for one record: INFO entries, or the reason it was not scored.
+
+    ``source`` says where a scored record's numbers came from: ``computed``
+    when any of them was computed, else ``cache`` when any came from the
+    score cache, else ``precomputed``.
+    """
 
     entries: list[str] = field(default_factory=list)
     reason: str | None = None
-    # per ALT: (DS_AG, DS_AL, DS_DG, DS_DL, DP_AG, DP_AL, DP_DG, DP_DL) of the
-    # transcript with the largest delta score, or None
+    # per ALT: (DS_AG, DS_AL, DS_DG, DS_DL, DP_AG, DP_AL, DP_DG, DP_DL): each DS
+    # the maximum over genes, each DP that of the gene giving its DS; or None
     per_allele: list[tuple | None] = field(default_factory=list)
+    source: str | None = None
+    hint: str | None = None
 
 
 @dataclass
@@ -65,23 +81,48 @@ class Summary:
     read: int = 0
     written: int = 0
     scored: int = 0
+    from_cache: int = 0  # scored records whose every score came from the score cache
+    from_precomputed: int = 0  # ... from --precomputed files (and the cache)
     passed: Counter = field(default_factory=Counter)
+    hints: Counter = field(default_factory=Counter)  # Outcome.hint counts, for setup_warning
+    examples: dict = field(default_factory=dict)  # reason or hint -> the first CHROM it was seen on
     seconds: float = 0.0
     lines: int | None = None  # --output-mode per-gene: lines written
     omitted: int | None = None  # --output-mode per-gene: records without scores, left out
     retried: int = 0  # --engine ray: shards sent again after the worker running them died
 
+    def count(self, record, outcome: Outcome) -> None:
+        """Count one record's outcome (``record``: anything with ``chrom``)."""
+        self.read += 1
+        if outcome.reason is not None:
+            self.passed[outcome.reason] += 1
+            self.examples.setdefault(outcome.reason, record.chrom)
+            if outcome.hint is not None:
+                self.hints[outcome.hint] += 1
+                self.examples.setdefault(outcome.hint, record.chrom)
+        elif outcome.entries:
+            self.scored += 1
+            if outcome.source == FROM_CACHE:
+                self.from_cache += 1
+            elif outcome.source == FROM_PRECOMPUTED:
+                self.from_precomputed += 1
+
     def line(self) -> str:
         reasons = ", ".join(f"{reason}: {n}" for reason, n in sorted(self.passed.items()))
         unscored = sum(self.passed.values())
+        scored = f"scored {self.scored}"
+        sources = [
+            f"{n} {what}"
+            for n, what in ((self.from_cache, "from the cache"), (self.from_precomputed, "from precomputed files"))
+            if n
+        ]
+        if sources:
+            scored += f" ({', '.join(sources)})"
         if self.lines is None:
-            text = (
-                f"records read {self.read}, written {self.written}, scored {self.scored}, "
-                f"passed through {unscored}"
-            )
+            text = f"records read {self.read}, written {self.written}, {scored}, passed through {unscored}"
         else:
             text = (
-                f"records read {self.read}, scored {self.scored}, per-gene lines written {self.lines}, "
+                f"records read {self.read}, {scored}, per-gene lines written {self.lines}, "
                 f"records without scores left out {self.omitted}"
             )
         if reasons:
@@ -90,6 +131,49 @@ class Summary:
             text += f"; {self.retried} shard(s) scored again after a worker was lost"
         rate = self.read / self.seconds if self.seconds > 0 else 0.0
         return text + f"; {self.seconds:.1f} s, {rate:.2f} records/s"
+
+
+def setup_warning(summary: Summary, *, reference: str, annotation: str) -> str | None:
+    """One line naming the likely set-up mistake when nothing, or mostly nothing, was scored.
+
+    Returns None when the run looks healthy: some records scored and no
+    reason that points at a mistake (contigs the FASTA lacks, REF alleles
+    that differ from the FASTA, contigs the annotation lacks) covers more
+    than half of the records read.
+    """
+    if summary.read == 0:
+        return None
+    counts = Counter(summary.passed)
+    counts.update(summary.hints)
+    nothing = summary.scored == 0
+    most = summary.read / 2
+
+    def share(key: str) -> bool:
+        return counts[key] > most or nothing and counts[key] > 0 and counts[key] == max(counts.values())
+
+    def example(key: str) -> str:
+        return repr(summary.examples.get(key, "?"))
+
+    lead = "no record was scored" if nothing else f"{{n}} of {summary.read} records"
+    if share(NO_CONTIG):
+        return (
+            f"{lead.format(n=counts[NO_CONTIG])}: contigs not in the FASTA {reference} (e.g. {example(NO_CONTIG)}); "
+            "do -R and the VCF use the same genome and contig names?"
+        )
+    if share(REF_MISMATCH):
+        return (
+            f"{lead.format(n=counts[REF_MISMATCH])}: REF does not match the FASTA {reference}; "
+            "is -R the genome build the VCF was called on (GRCh37 vs GRCh38)?"
+        )
+    if share(CONTIG_NOT_ANNOTATED):
+        return (
+            f"{lead.format(n=counts[CONTIG_NOT_ANNOTATED])}: contigs not in the annotation {annotation} "
+            f"(e.g. {example(CONTIG_NOT_ANNOTATED)}); does -A match the VCF's genome and contig names?"
+        )
+    if nothing and summary.passed:
+        reason = max(summary.passed, key=summary.passed.get)
+        return f"no record was scored: {reason} for {summary.passed[reason]} of {summary.read} records"
+    return None
 
 
 @dataclass
@@ -174,6 +258,11 @@ class VariantScorer:
                 return Outcome()
         rows = self.annotation.overlapping(record.chrom, record.pos)
         if not rows:
+            # written as SpliceAI writes it (no gene comes first); counted by its cause
+            if self.reference.resolve(record.chrom) is None:
+                return Outcome(reason=NO_CONTIG)
+            if self.annotation.contigs.resolve(record.chrom) is None:
+                return Outcome(reason=NO_GENE, hint=CONTIG_NOT_ANNOTATED)
             return Outcome(reason=NO_GENE)
         contig = self.reference.resolve(record.chrom)
         if contig is None:
@@ -215,26 +304,30 @@ class VariantScorer:
         """Outcomes for ``records``, in order; the jobs of all records are computed together."""
         jobs: list[_Job] = []
         outcomes = [self._plan(i, r, jobs) for i, r in enumerate(records)]
-        scored = self._scores(jobs)
+        scored, sources = self._scores(jobs)
         best: dict[tuple[int, str], tuple] = {}
-        for job, scores in zip(jobs, scored):
+        for job, scores, source in zip(jobs, scored, sources):
             outcome = outcomes[job.record]
+            outcome.source = _stronger_source(outcome.source, source)
             if job.precomputed is not None:
                 outcome.entries.extend(job.precomputed)
                 for entry in job.precomputed:
-                    _keep_best_entry(best, job, entry)
+                    _keep_best(best, job, _entry_values(entry))
                 continue
             outcome.entries.append(format_entry(job.alt, job.name, scores, self.precision))
             if scores is not None:
-                self._keep_best(best, job, scores)
+                rounded = tuple(float(format_score(v, self.precision)) for v in scores.scores)
+                _keep_best(best, job, rounded + tuple(scores.positions))
         for index, (outcome, record) in enumerate(zip(outcomes, records)):
             if outcome.reason is None:
                 outcome.per_allele = [best.get((index, alt)) for alt in record.alts]
         return outcomes
 
-    def _scores(self, jobs: list[_Job]) -> list[DeltaScores | None]:
-        """Delta scores of every job (None for jobs SpliceAI prints as dots), from the cache or computed."""
+    def _scores(self, jobs: list[_Job]) -> tuple[list[DeltaScores | None], list[str | None]]:
+        """Delta scores of every job (None for jobs SpliceAI prints as dots), from the cache or
+        computed, and where each came from (None for dots)."""
         results: list[DeltaScores | None] = [None] * len(jobs)
+        sources: list[str | None] = [FROM_PRECOMPUTED if job.precomputed is not None else None for job in jobs]
         keys = {i: self._cache_key(job) for i, job in enumerate(jobs) if job.variant is not None}
         cached = self.cache.get(list(keys.values())) if self.cache is not None and keys else {}
         # Jobs whose windows are identical (same variant and strand, transcripts
@@ -245,6 +338,7 @@ class VariantScorer:
         for i, key in keys.items():
             if key in cached:
                 results[i] = cached[key]
+                sources[i] = FROM_CACHE
                 continue
             variant = jobs[i].variant
             window = self._window_key(variant)
@@ -265,10 +359,11 @@ class VariantScorer:
                 boundary_distance=job.boundary_distance,
                 mask=self.mask,
             )
+            sources[i] = COMPUTED
             fresh.append((keys[i], results[i]))
         if self.cache is not None and fresh:
             self.cache.put(fresh)
-        return results
+        return results, sources
 
     def _cache_key(self, job: _Job) -> tuple[str, str]:
         row_key = self._row_keys.get(job.row)
@@ -282,25 +377,44 @@ class VariantScorer:
         padding = self.geometry.padding(variant.pos, variant.tx_start, variant.tx_end)
         return (variant.contig, variant.pos, variant.ref, variant.alt, variant.strand, padding)
 
-    def _keep_best(self, best: dict, job: _Job, scores: DeltaScores) -> None:
-        rounded = tuple(float(format_score(v, self.precision)) for v in scores.scores)
-        key = (job.record, job.alt)
-        if key not in best or max(rounded) > max(best[key][:4]):
-            best[key] = rounded + scores.positions
+
+_SOURCE_RANK = {None: 0, FROM_PRECOMPUTED: 1, FROM_CACHE: 2, COMPUTED: 3}
 
 
-def _keep_best_entry(best: dict, job: _Job, entry: str) -> None:
-    """Per-allele values from a precomputed entry ``ALLELE|SYMBOL|DS x4|DP x4``."""
+def _stronger_source(current: str | None, new: str | None) -> str | None:
+    """A record's source: computed beats the cache, which beats precomputed files."""
+    return new if _SOURCE_RANK[new] > _SOURCE_RANK[current] else current
+
+
+def _keep_best(best: dict, job: _Job, values: tuple | None) -> None:
+    """Fold one gene's ``(DS_AG, DS_AL, DS_DG, DS_DL, DP_AG, DP_AL, DP_DG, DP_DL)`` into the ALT's.
+
+    Each delta score is the maximum over genes and each position that of
+    the gene giving that maximum (the first such gene in annotation order).
+    """
+    if values is None:
+        return
+    key = (job.record, job.alt)
+    current = best.get(key)
+    if current is None:
+        best[key] = values
+        return
+    merged = list(current)
+    for column in range(4):
+        if values[column] > current[column]:
+            merged[column] = values[column]
+            merged[column + 4] = values[column + 4]
+    best[key] = tuple(merged)
+
+
+def _entry_values(entry: str) -> tuple | None:
+    """Per-allele values of a precomputed entry ``ALLELE|SYMBOL|DS x4|DP x4`` (None for dots)."""
     fields = entry.split("|")
     try:
         values = tuple(float(v) for v in fields[2:6]) + tuple(int(v) for v in fields[6:10])
     except ValueError:
-        return
-    if len(values) != 8:
-        return
-    key = (job.record, job.alt)
-    if key not in best or max(values[:4]) > max(best[key][:4]):
-        best[key] = values
+        return None
+    return values if len(values) == 8 else None
 
 
 _NOT_TEXT = "<not UTF-8>"  # stands for a field pysam cannot decode; never matches, never scored
@@ -342,24 +456,26 @@ def chunked(items: Iterable, size: int) -> Iterable[list]:
 def annotate_records(
     records: Iterable,
     scorer: VariantScorer | None,
-    write: Callable[[object], None],
+    write: Callable[..., None],
     *,
     chunk_size: int = 64,
     per_allele_fields: bool = False,
     progress: Callable[[int], None] | None = None,
     pool=None,
 ) -> Summary:
-    """Score pysam records in chunks and write each, in input order.
+    """Score records in chunks and write each, in input order.
 
     Parameters
     ----------
     records
-        pysam VariantRecords (their header must define the SpliceAI INFO
-        field, and the per-allele fields when asked for).
+        :class:`~spliceannot.readers.vcf.InputRecord` items (their header
+        must define the SpliceAI INFO field, and the per-allele fields when
+        asked for).
     scorer
         The scorer (unused when ``pool`` is given).
     write
-        Called with each record, annotated or not, in input order.
+        Called as ``write(pysam_record, line, info_keys)`` for each record,
+        annotated or not, in input order: ``info_keys`` are the INFO keys set.
     chunk_size
         Records scored together (memory is bounded by this, not the input).
     pool
@@ -372,18 +488,18 @@ def annotate_records(
     if pool is not None:
         scored = pool.map_ordered(chunks)
     else:
-        scored = ((chunk, scorer.score([record_view(r) for r in chunk])) for chunk in chunks)
+        scored = ((chunk, scorer.score([record_view(item.record) for item in chunk])) for chunk in chunks)
     for chunk, outcomes in scored:
-        summary.read += len(chunk)
-        for record, outcome in zip(chunk, outcomes):
-            if outcome.reason is not None:
-                summary.passed[outcome.reason] += 1
-            elif outcome.entries:
-                summary.scored += 1
-                record.info["SpliceAI"] = ",".join(outcome.entries)
+        for item, outcome in zip(chunk, outcomes):
+            summary.count(item, outcome)
+            record = item.record
+            keys: tuple[str, ...] = ()
+            if outcome.reason is None and outcome.entries:
+                record.info[INFO_KEY] = ",".join(outcome.entries)
+                keys = (INFO_KEY,)
                 if per_allele_fields:
-                    _set_per_allele(record, outcome.per_allele)
-            write(record)
+                    keys += _set_per_allele(record, outcome.per_allele)
+            write(record, item.line, keys)
             summary.written += 1
         if progress is not None:
             progress(len(chunk))
@@ -407,21 +523,26 @@ PER_ALLELE_FIELDS = (
 def per_allele_header_lines() -> list[str]:
     lines = []
     for key, kind, what in PER_ALLELE_FIELDS:
-        measure = "delta score" if "_DS_" in key else "delta position"
-        source = "of the gene with the largest delta score" if "_DP_" in key else "over genes"
         if key.endswith("MAX"):
-            description = "Largest of the four SpliceAI delta scores over genes, per ALT"
+            description = "Largest of the four SpliceAI delta scores over all genes, per ALT"
+        elif "_DS_" in key:
+            description = f"SpliceAI {what} delta score, the maximum over genes, per ALT"
         else:
-            description = f"SpliceAI {what} {measure} {source}, per ALT"
+            description = (
+                f"SpliceAI {what} delta position, of the gene with the largest {what} delta score "
+                "(the first in annotation order on ties), per ALT"
+            )
         lines.append(f'##INFO=<ID={key},Number=A,Type={kind},Description="{description}">')
     return lines
 
 
-def _set_per_allele(record, per_allele: list[tuple | None]) -> None:
+def _set_per_allele(record, per_allele: list[tuple | None]) -> tuple[str, ...]:
+    """Set the per-allele fields on ``record``; returns the keys set."""
     if all(values is None for values in per_allele):
-        return
+        return ()
     for column, (key, _, _) in enumerate(PER_ALLELE_FIELDS):
         if key.endswith("MAX"):
             record.info[key] = tuple(None if v is None else max(v[:4]) for v in per_allele)
         else:
             record.info[key] = tuple(None if v is None else v[column] for v in per_allele)
+    return tuple(key for key, _, _ in PER_ALLELE_FIELDS)

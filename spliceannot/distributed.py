@@ -101,7 +101,7 @@ def connect(address: str | None):
     else:
         _check_reachable(address)
         options["address"] = address
-    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT)}
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)}
     try:
         ray.init(**options)
     except (ConnectionError, RuntimeError, ValueError) as error:
@@ -419,7 +419,7 @@ class RayScoringPool:
         from spliceannot.annotate import record_view
 
         return self.pool.map_ordered(
-            chunks, "score", lambda chunk: self.shard([record_view(r) for r in chunk])
+            chunks, "score", lambda chunk: self.shard([record_view(item.record) for item in chunk])
         )
 
     def shard(self, views: list) -> tuple:

@@ -81,7 +81,7 @@ class ScoringPool:
         pending: deque = deque()
         try:
             for chunk in chunks:
-                views = [record_view(r) for r in chunk]
+                views = [record_view(item.record) for item in chunk]
                 step = -(-len(views) // self.workers)
                 futures = [self._executor.submit(_score, views[i : i + step]) for i in range(0, len(views), step)]
                 pending.append((chunk, futures))

@@ -16,9 +16,9 @@ from spliceannot.annotate import (
     per_allele_header_lines,
 )
 from spliceannot.errors import InputError
-from spliceannot.readers.vcf import iterate_records, open_variants
+from spliceannot.readers.vcf import open_variants
 from spliceannot.scoring import INFO_HEADER
-from spliceannot.writers.vcf import AtomicVariantWriter, output_type_for, write_index
+from spliceannot.writers.vcf import AtomicVariantWriter, output_type_for
 
 log = logging.getLogger(__name__)
 
@@ -271,7 +271,7 @@ def annotate_vcf(
         raise InputError("--output-mode per-gene writes a bgzipped, tabix-indexed VCF: give -O FILE.vcf.gz")
     if index and output_mode == "vcf" and (output_path == "-" or kind not in ("z", "b")):
         raise InputError("--write-index needs an output file of type z (bgzipped VCF) or b (BCF)")
-    source = open_variants(input_path, threads=settings.threads)
+    source = open_variants(input_path, threads=settings.threads, regions=regions)
     writer = None
     pool = None
     try:
@@ -290,20 +290,22 @@ def annotate_vcf(
         if settings.per_allele_fields:
             for line in per_allele_header_lines():
                 header.add_line(line)
-        header.add_line(f"##spliceannotVersion={__version__}")
+        provenance = [f"##spliceannotVersion={__version__}"]
         if command_line:
-            header.add_line(f"##spliceannotCommand={command_line}")
+            provenance.append(f"##spliceannotCommand={command_line}")
+            provenance.append(f"##spliceannotWorkingDirectory={os.getcwd()}")
+        for line in provenance:
+            header.add_line(line)
         if output_mode == "per-gene":
             from spliceannot.writers.per_gene import PerGeneWriter
 
-            extra = [f"##spliceannotVersion={__version__}"]
-            if command_line:
-                extra.append(f"##spliceannotCommand={command_line}")
-            writer = PerGeneWriter(output_path, header, extra)
+            writer = PerGeneWriter(output_path, header, provenance)
         else:
-            writer = AtomicVariantWriter(output_path, header, output_type=kind, threads=settings.threads)
+            writer = AtomicVariantWriter(
+                output_path, header, output_type=kind, threads=settings.threads, index=index
+            )
         summary = annotate_records(
-            iterate_records(source, input_path, regions),
+            source.records(),
             scorer,
             writer.write,
             chunk_size=settings.chunk_size,
@@ -325,6 +327,4 @@ def annotate_vcf(
         if pool is not None:
             pool.close()
         source.close()
-    if index and output_mode == "vcf":
-        write_index(output_path, kind)
     return summary

@@ -11,7 +11,7 @@ import pysam
 import pytest
 
 from spliceannot.errors import InputError
-from spliceannot.readers.vcf import iterate_records, open_variants
+from spliceannot.readers.vcf import open_variants
 from spliceannot.writers.vcf import AtomicVariantWriter, output_type_for, write_index
 from toy import (
     FASTA,
@@ -86,8 +86,8 @@ def test_malformed_record_names_file_and_line(tmp_path):
     handle = open_variants(str(path))
     seen = []
     with pytest.raises(InputError, match=rf"broken\.vcf:{line}: malformed VCF record") as error:
-        for record in iterate_records(handle, str(path)):
-            seen.append(record.id)
+        for item in handle.records():
+            seen.append(item.record.id)
     assert "abc" in str(error.value)
     assert len(seen) == 4  # the records before it were delivered
 
@@ -99,18 +99,17 @@ def test_malformed_record_in_bgzipped_input_names_the_line(tmp_path):
     pysam.tabix_compress(str(plain), str(packed))
     handle = open_variants(str(packed))
     with pytest.raises(InputError, match=rf"broken\.vcf\.gz:{line}:"):
-        list(iterate_records(handle, str(packed)))
+        list(handle.records())
 
 
 def test_regions_need_an_index_and_select_records():
-    handle = open_variants(str(VARIANTS_GZ))
-    records = list(iterate_records(handle, str(VARIANTS_GZ), ["chr16:190000-196000", "chr17"]))
+    handle = open_variants(str(VARIANTS_GZ), regions=["chr16:190000-196000", "chr17"])
+    records = list(handle.records())
     assert [r.pos for r in records][:2] == [190174, 190287]
     assert all(190000 <= r.pos <= 196000 for r in records[:-1])
     assert records[-1].chrom == "chr17"
-    plain = open_variants(str(VARIANTS))
     with pytest.raises(InputError, match=r"variants\.vcf: cannot fetch region"):
-        list(iterate_records(plain, str(VARIANTS), ["chr16:1-1000"]))
+        open_variants(str(VARIANTS), regions=["chr16:1-1000"])
 
 
 # --------------------------------------------------------------------------- writing
@@ -120,8 +119,8 @@ def copy_through(source_path, output_path, output_type):
     source = open_variants(str(source_path))
     writer = AtomicVariantWriter(str(output_path), source.header, output_type=output_type)
     try:
-        for record in iterate_records(source, str(source_path)):
-            writer.write(record)
+        for item in source.records():
+            writer.write(item.record, item.line)
     except BaseException:
         writer.abort()
         raise
@@ -199,8 +198,8 @@ def test_abort_leaves_no_file_and_keeps_an_existing_one(tmp_path):
     out.write_text("previous contents\n")
     source = open_variants(str(VARIANTS))
     writer = AtomicVariantWriter(str(out), source.header, output_type="v")
-    for record in source:
-        writer.write(record)
+    for item in source:
+        writer.write(item.record, item.line)
     writer.abort()
     assert out.read_text() == "previous contents\n"
     assert sorted(os.listdir(tmp_path)) == ["out.vcf"]  # no temporary file left

@@ -203,7 +203,8 @@ def parse_entries(value: str) -> list[dict]:
 
 
 SUMMARY = re.compile(
-    r"records read (\d+), written (\d+), scored (\d+), passed through (\d+)(?: \((.*)\))?; "
+    r"records read (\d+), written (\d+), scored (\d+)(?: \((?:(\d+) from the cache)?(?:, )?"
+    r"(?:(\d+) from precomputed files)?\))?, passed through (\d+)(?: \((.*)\))?; "
 )
 
 
@@ -213,7 +214,7 @@ def parse_summary(stderr: str) -> dict:
     assert len(lines) == 1, stderr
     match = SUMMARY.search(lines[0])
     assert match, lines[0]
-    read, written, scored, passed, reasons = match.groups()
+    read, written, scored, cached, precomputed, passed, reasons = match.groups()
     by_reason = {
         reason: int(count) for reason, count in re.findall(r"(.+?): (\d+)(?:, |$)", reasons or "")
     }
@@ -221,6 +222,8 @@ def parse_summary(stderr: str) -> dict:
         "read": int(read),
         "written": int(written),
         "scored": int(scored),
+        "from_cache": int(cached or 0),
+        "from_precomputed": int(precomputed or 0),
         "passed": int(passed),
         "reasons": by_reason,
     }

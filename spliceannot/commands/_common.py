@@ -13,27 +13,37 @@ EXIT_BAD_INPUT = 2
 
 
 def fail(command: str, message: str) -> None:
-    """Print ``spliceannot COMMAND: error: MESSAGE`` on one line and exit 2."""
-    first_line = message.strip().splitlines()[0] if message.strip() else "unknown error"
-    click.echo(f"spliceannot {command}: error: {first_line}", err=True)
+    """Print ``spliceannot COMMAND: error: MESSAGE`` on one line and exit 2.
+
+    A message that runs over several lines (a file name with a newline in
+    it, a library's multi-line text) is kept whole, its line ends shown as
+    ``\\n``.
+    """
+    text = message.strip().replace("\r", "\\r").replace("\n", "\\n") or "unknown error"
+    click.echo(f"spliceannot {command}: error: {text}", err=True)
     sys.exit(EXIT_BAD_INPUT)
 
 
 @contextlib.contextmanager
 def handle_signals() -> Iterator[None]:
-    """Turn SIGTERM into SystemExit(143) so ``finally`` blocks drop partial output."""
+    """Turn SIGTERM and SIGHUP (a closed terminal or ssh session) into SystemExit(128 + signal),
+    so ``finally`` blocks drop partial output."""
 
     def on_term(signum, frame):
         raise SystemExit(128 + signum)
 
-    previous = signal.signal(signal.SIGTERM, on_term)
+    previous = {signum: signal.signal(signum, on_term) for signum in TERMINATING_SIGNALS}
     try:
         yield
     except KeyboardInterrupt:
         click.echo("spliceannot: interrupted", err=True)
         sys.exit(130)
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+TERMINATING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 
 @contextlib.contextmanager

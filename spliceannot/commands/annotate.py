@@ -21,8 +21,10 @@ from spliceannot.commands._common import (
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-I", "input_path", default="-", show_default=True, metavar="VCF",
               help="Input VCF, bgzipped VCF or BCF ('-' = standard input).")
-@click.option("-O", "output_path", default="-", show_default=True, metavar="OUT",
-              help="Output file ('-' = standard output); type from the name or --output-type.")
+@click.option("-O", "output_path", default=None, metavar="OUT",
+              help="Output file ('-' = standard output, the default); type from the name or --output-type.")
+@click.option("-o", "--output", "output_file", default=None, metavar="OUT",
+              help="The output file, as bcftools spells it (then -O may give bcftools' output type: -Ob -o out.bcf).")
 @click.option("-R", "reference", required=True, metavar="FASTA",
               help="Reference genome FASTA (plain or bgzipped, .fai built if missing).")
 @click.option("-A", "annotation", required=True, metavar="ANNOTATION",
@@ -74,7 +76,7 @@ from spliceannot.commands._common import (
                    "the SpliceAI entry, bgzipped and tabix-indexed (the shape of precomputed score files).")
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar on stderr (default: when stderr is a terminal).")
-def annotate(input_path, output_path, reference, annotation, distance, mask, model, output_type,
+def annotate(input_path, output_path, output_file, reference, annotation, distance, mask, model, output_type,
              threads, regions, write_index, precision, per_allele_fields, transcripts, iupac,
              compute, chunk_size, workers, threads_per_worker, engine, ray_address, device, batch_size, cache_path,
              no_cache, precomputed, output_mode, progress) -> None:
@@ -86,8 +88,10 @@ def annotate(input_path, output_path, reference, annotation, distance, mask, mod
     """
     from spliceannot.encoding import iupac_encoding
     from spliceannot.errors import InputError, ModelError
+    from spliceannot.annotate import setup_warning
     from spliceannot.pipeline import AnnotateSettings, annotate_vcf
 
+    output_path, output_type = output_choice(output_path, output_file, output_type)
     if output_path == "-":
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `| head` ends us quietly, like bcftools
     cache = resolve_cache(cache_path, no_cache, "annotate")
@@ -136,3 +140,34 @@ def annotate(input_path, output_path, reference, annotation, distance, mask, mod
         where = f"{error.filename}: " if error.filename else ""
         fail("annotate", f"{where}{error.strerror or error}")
     click.echo(f"spliceannot annotate: {summary.line()}", err=True)
+    warning = setup_warning(summary, reference=reference, annotation=annotation)
+    if warning:
+        click.echo(f"spliceannot annotate: warning: {warning}", err=True)
+
+
+BCFTOOLS_TYPES = ("v", "z", "b", "u")
+
+
+def output_choice(output_path: str | None, output_file: str | None, output_type: str | None):
+    """``(path, type)`` from ``-O``, ``-o`` and ``--output-type``.
+
+    ``-O`` is SpliceAI's output path.  A one-letter ``-O`` that is a bcftools
+    output type (``-Ob``, ``-O z``) is refused unless ``-o`` names the file: in
+    a SpliceAI command line there is no ``-o``, so then it cannot mean a path.
+    """
+    if output_file is None:
+        if output_path in BCFTOOLS_TYPES:
+            fail(
+                "annotate",
+                f"-O {output_path}: -O is SpliceAI's output path, not bcftools' output type; "
+                f"write -O out.{'bcf' if output_path in 'bu' else 'vcf.gz' if output_path == 'z' else 'vcf'} "
+                f"(type from the name), -O - for standard output, or bcftools' -O{output_path} -o FILE",
+            )
+        return output_path or "-", output_type
+    if output_path is None:
+        return output_file, output_type
+    if output_path not in BCFTOOLS_TYPES:
+        fail("annotate", f"-O {output_path} and -o {output_file}: give the output file once (-O or -o)")
+    if output_type is not None and output_type != output_path:
+        fail("annotate", f"-O{output_path} and --output-type {output_type} contradict each other")
+    return output_file, output_path

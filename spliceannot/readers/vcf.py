@@ -1,125 +1,556 @@
-"""Reading VCF, bgzipped VCF and BCF (pysam/htslib), with errors that name the line."""
+"""Reading VCF, bgzipped VCF and BCF, each record with the text line it came from.
+
+htslib (through pysam) parses every record, so what is accepted and what is
+refused is what bcftools accepts.  Text input is read here, line by line,
+and handed to htslib through a pipe: each record comes back paired with its
+line exactly as written (so it can be written out unchanged, byte for byte)
+and with its line number (so an error names the line, on standard input and
+pipes too).  BCF files are read by htslib directly; a BCF arriving on a pipe
+is copied through to it unchanged.
+"""
 
 from __future__ import annotations
 
 import gzip
+import io
 import os
-from collections.abc import Iterator
+import re
+import socket
+import stat
+import sys
+import threading
+import zlib
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from spliceannot.errors import InputError
 
 STDIN = "-"
 # INFO keys whose definition in an input header is replaced by the annotator's own
 OWN_INFO = ("SpliceAI",)
+_GZIP_MAGIC = b"\x1f\x8b"
+_BCF_MAGIC = b"BCF"
+_CHUNK = 1 << 16
 
 
 def display_name(path: str) -> str:
     return "<stdin>" if path == STDIN else path
 
 
-def open_variants(path: str, *, threads: int = 0, own_info: tuple[str, ...] = OWN_INFO):
-    """Open a VCF/BCF for reading (``-`` = standard input).
+@dataclass(frozen=True, slots=True)
+class InputRecord:
+    """One input record: htslib's parse of it and, for text input, its line.
 
-    ``own_info`` keys defined in the input's header (an earlier SpliceAI run)
-    lose that definition, so the one added for the output replaces it.
+    Attributes
+    ----------
+    record
+        The pysam ``VariantRecord``.
+    line
+        The record's line as written, without its line end (``None`` for BCF
+        input, which has no text).
+    number
+        The line's 1-based number in the input (``None`` for BCF input and
+        for lines fetched by ``--regions``).
+    """
 
-    Returns
-    -------
-    pysam.VariantFile
+    record: object
+    line: bytes | None = None
+    number: int | None = None
+
+    @property
+    def chrom(self) -> str:
+        return self.record.chrom
+
+    @property
+    def pos(self) -> int:
+        """1-based POS."""
+        return self.record.pos
+
+
+# --------------------------------------------------------------------------- regions
+
+
+@dataclass(frozen=True)
+class Region:
+    """A merged ``--regions`` interval: 0-based half-open, ``end0`` None = to the contig's end."""
+
+    contig: str
+    start0: int
+    end0: int | None
+
+
+_REGION = re.compile(r"^(.+):([0-9,]+)(?:-([0-9,]*))?$")
+
+
+def parse_region(text: str, contigs: set[str] | None = None) -> Region:
+    """``chr``, ``chr:pos``, ``chr:start-`` or ``chr:start-end`` (1-based, inclusive)."""
+    match = _REGION.match(text)
+    if match is None or contigs is not None and text in contigs:
+        return Region(text, 0, None)
+    contig, start, end = match.group(1), int(match.group(2).replace(",", "")), match.group(3)
+    if end is None:
+        stop: int | None = start
+    else:
+        stop = int(end.replace(",", "")) if end.replace(",", "") else None
+    start = max(start, 1)
+    if stop is not None and stop < start:
+        raise InputError(f"--regions: {text!r} ends before it starts")
+    return Region(contig, start - 1, stop)
+
+
+def merge_regions(texts: list[str], contigs: set[str] | None = None) -> list[Region]:
+    """Regions as ``bcftools view -r`` reads them: per contig (in the order first named), sorted and merged."""
+    by_contig: dict[str, list[Region]] = {}
+    for text in texts:
+        region = parse_region(text, contigs)
+        by_contig.setdefault(region.contig, []).append(region)
+    merged: list[Region] = []
+    for contig, regions in by_contig.items():
+        current: Region | None = None
+        for region in sorted(regions, key=lambda r: r.start0):
+            if current is not None and (current.end0 is None or region.start0 <= current.end0):
+                end = None if current.end0 is None or region.end0 is None else max(current.end0, region.end0)
+                current = Region(contig, current.start0, end)
+                continue
+            if current is not None:
+                merged.append(current)
+            current = region
+        merged.append(current)
+    return merged
+
+
+def _first_sightings(regions: list[Region], tagged: Iterator[tuple[int, InputRecord]]) -> Iterator[InputRecord]:
+    """Drop records that an earlier region of the same contig already gave.
+
+    Merged regions of a contig are disjoint and sorted, so a record fetched
+    again for region ``k`` overlapped an earlier region exactly when it
+    starts before that region's end.
+    """
+    seen_until: list[int] = []
+    last_end: dict[str, int] = {}
+    for region in regions:
+        seen_until.append(last_end.get(region.contig, -1))
+        last_end[region.contig] = sys.maxsize if region.end0 is None else region.end0
+    for index, item in tagged:
+        if item.record.start >= seen_until[index]:
+            yield item
+
+
+def index_path(path: str) -> str | None:
+    """The ``.tbi`` or ``.csi`` index beside ``path``, if there is one."""
+    for suffix in (".tbi", ".csi"):
+        if os.path.isfile(path + suffix):
+            return path + suffix
+    return None
+
+
+def _check_index(path: str) -> None:
+    index = index_path(path)
+    if index is None:
+        raise InputError(
+            f"{path}: cannot fetch regions: no index (.tbi/.csi) beside it; "
+            "--regions needs a bgzipped VCF indexed with `tabix -p vcf`, or an indexed BCF"
+        )
+    if os.stat(index).st_mtime < os.stat(path).st_mtime:
+        raise InputError(
+            f"{index}: the index is older than {path}, so it may not describe it; "
+            "re-index it (`tabix -f -p vcf` or `bcftools index -f`)"
+        )
+
+
+# --------------------------------------------------------------------------- the feeder
+
+
+class _Feeder(threading.Thread):
+    """Writes input into a pipe that htslib reads, noting each record line it hands over.
+
+    ``produce(pipe, note)`` writes the bytes; before writing a record's line
+    it calls ``note(tag, number, line)``, so the record htslib returns next
+    always belongs to the oldest noted line.
+    """
+
+    def __init__(self, path: str, produce: Callable, write_fd: socket.socket, *, lines: bool = True) -> None:
+        super().__init__(name="spliceannot-vcf-reader", daemon=True)
+        self.path = path
+        self.produce = produce
+        self.write_fd = write_fd
+        self.lines = lines  # False: a BCF stream, whose records have no text
+        self.resources: list[Callable[[], None]] = []  # closed by this thread when it ends
+        self.stopped = False  # set when the source is closed before the input ended
+        self.pending: deque[tuple[int, int | None, bytes]] = deque()
+        self.error: InputError | None = None
+
+    def run(self) -> None:
+        try:
+            with _SocketWriter(self.write_fd) as pipe:
+                self.produce(pipe, lambda *item: self.pending.append(item))
+        except BrokenPipeError:  # htslib stopped reading (an error, or the run ended early)
+            pass
+        except ValueError as error:
+            if not self.stopped:
+                self.error = InputError(f"{display_name(self.path)}: cannot read input: {_reason(error)}")
+        except InputError as error:
+            self.error = error
+        except (OSError, EOFError, zlib.error) as error:
+            self.error = InputError(f"{display_name(self.path)}: cannot read input: {_reason(error)}")
+        finally:
+            for close in self.resources:
+                close()
+
+
+class _SocketWriter:
+    """Buffered writes into one end of a socket pair, never raising SIGPIPE.
+
+    ``annotate`` restores SIGPIPE's default action so that ``| head`` ends it
+    quietly; a write into a pipe htslib stopped reading would then kill the
+    process, where ``send(MSG_NOSIGNAL)`` raises BrokenPipeError instead.
+    """
+
+    def __init__(self, connection: socket.socket) -> None:
+        self.connection = connection
+        self.parts: list[bytes] = []
+        self.size = 0
+
+    def write(self, data: bytes) -> None:
+        self.parts.append(data)
+        self.size += len(data)
+        if self.size >= _CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.parts:
+            data = b"".join(self.parts)
+            self.parts, self.size = [], 0
+            self.connection.sendall(data, socket.MSG_NOSIGNAL)
+
+    def __enter__(self) -> _SocketWriter:
+        return self
+
+    def __exit__(self, kind, error, traceback) -> None:
+        try:
+            if kind is None:
+                self.flush()
+        finally:
+            self.connection.close()
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, EOFError):
+        return "the compressed data ends early (truncated file)"
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    return str(error) or type(error).__name__
+
+
+def _text_lines(stream: BinaryIO) -> Callable:
+    """A ``produce`` function for VCF text: header lines as they are, record lines noted."""
+
+    def produce(pipe, note) -> None:
+        number = 0
+        in_header = True
+        for raw in stream:
+            number += 1
+            if in_header:
+                in_header = not raw.startswith(b"#CHROM")
+            else:
+                note(0, number, raw.rstrip(b"\r\n"))
+            pipe.write(raw)
+
+    return produce
+
+
+def _raw_bytes(stream: BinaryIO) -> Callable:
+    def produce(pipe, note) -> None:
+        while chunk := stream.read(_CHUNK):
+            pipe.write(chunk)
+
+    return produce
+
+
+def _tabix_lines(tabix, regions: list[Region]) -> Callable:
+    """A ``produce`` function: the header, then the raw lines of each region (tagged by region)."""
+
+    def produce(pipe, note) -> None:
+        for line in tabix.header:
+            pipe.write(line.encode("latin-1") + b"\n")
+        for index, region in enumerate(regions):
+            for text in tabix.fetch(region.contig, region.start0, region.end0):
+                line = text.encode("latin-1")
+                note(index, None, line)
+                pipe.write(line + b"\n")
+
+    return produce
+
+
+# --------------------------------------------------------------------------- the source
+
+
+class VariantSource:
+    """An open VCF/BCF input: its header and its records (see :func:`open_variants`).
+
+    Attributes
+    ----------
+    header
+        The pysam ``VariantHeader``; records refer to it.
+    path
+        The input path (``-`` = standard input).
+    """
+
+    def __init__(self, path: str, handle, *, feeder: _Feeder | None = None, closers=(),
+                 regions: list[Region] | None = None) -> None:
+        self.path = path
+        self.handle = handle
+        self.header = handle.header
+        self._feeder = feeder
+        self._closers = list(closers)
+        self._regions = regions
+
+    def __iter__(self) -> Iterator[InputRecord]:
+        return self.records()
+
+    def records(self) -> Iterator[InputRecord]:
+        """The records, in input order (or as ``bcftools view -r`` gives the regions).
+
+        Raises
+        ------
+        InputError
+            A malformed record (naming the file and line), an unreadable or
+            truncated input.
+        """
+        if self._regions is not None and self._feeder is None:  # an indexed BCF
+            tagged = (
+                (index, InputRecord(record))
+                for index, region in enumerate(self._regions)
+                for record in self.handle.fetch(region.contig, region.start0, region.end0)
+            )
+            return _first_sightings(self._regions, tagged)
+        if self._regions is not None:
+            return _first_sightings(self._regions, self._parsed())
+        return (item for _, item in self._parsed())
+
+    def _parsed(self) -> Iterator[tuple[int, InputRecord]]:
+        """``(tag, record)`` pairs: each record htslib parses, with the line the feeder noted for it."""
+        pending = self._feeder.pending if self._feeder is not None and self._feeder.lines else None
+        iterator = iter(self.handle)
+        count = 0
+        while True:
+            try:
+                record = next(iterator)
+            except StopIteration:
+                break
+            except OSError:
+                self._raise_feeder_error()
+                raise InputError(self._malformed(count + 1)) from None
+            count += 1
+            if pending is None:
+                yield 0, InputRecord(record)
+            else:
+                tag, number, line = pending.popleft()
+                yield tag, InputRecord(record, line, number)
+        self._raise_feeder_error()
+
+    def _raise_feeder_error(self) -> None:
+        if self._feeder is not None:
+            self._feeder.join(timeout=None if self._feeder.error is not None else 10)
+            if self._feeder.error is not None:
+                raise self._feeder.error
+
+    def _malformed(self, record_number: int) -> str:
+        name = display_name(self.path)
+        if self._feeder is None or not self._feeder.pending:
+            return f"{name}: record {record_number}: malformed VCF record"
+        _, number, line = self._feeder.pending[0]
+        text = line.decode("utf-8", "replace")
+        shown = text if len(text) <= 80 else text[:77] + "..."
+        where = f"{name}:{number}" if number is not None else f"{name}: record {record_number}"
+        return f"{where}: malformed VCF record: {shown!r}"
+
+    def close(self) -> None:
+        """Close the input; a feeder still writing stops when its pipe breaks (it closes its own files)."""
+        self.handle.close()
+        if self._feeder is not None:
+            self._feeder.stopped = True
+        closers, self._closers = self._closers, []
+        for close in closers:
+            close()
+
+    def __enter__(self) -> VariantSource:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def open_variants(
+    path: str,
+    *,
+    threads: int = 0,
+    own_info: tuple[str, ...] = OWN_INFO,
+    regions: list[str] | None = None,
+) -> VariantSource:
+    """Open a VCF/BCF for reading (``-`` = standard input; named pipes too).
+
+    Parameters
+    ----------
+    path
+        Plain, gzip- or bgzip-compressed VCF, or BCF.
+    threads
+        htslib decompression threads (BCF).
+    own_info
+        INFO keys whose definition in the input header is dropped (the
+        annotator adds its own).
+    regions
+        ``--regions``: only records in these regions (see
+        :meth:`VariantSource.records`); needs a bgzipped VCF or BCF file with
+        an up-to-date ``.tbi``/``.csi`` index.
 
     Raises
     ------
     InputError
-        Missing, unreadable or non-VCF input; the message names the file.
+        Missing, unreadable or non-VCF input, an unusable index; the message
+        names the file.
     """
     import pysam
 
     pysam.set_verbosity(0)
-    if path != STDIN:
-        p = Path(path)
-        if not p.exists():
-            if p.is_symlink():
-                raise InputError(f"{path}: broken or looping symbolic link")
-            raise InputError(f"{path}: input VCF not found")
-        if p.is_dir():
-            raise InputError(f"{path}: is a directory, expected a VCF/BCF file")
-        if not os.access(p, os.R_OK):
-            raise InputError(f"{path}: permission denied")
-        if p.stat().st_size == 0:
-            raise InputError(f"{path}: empty file, expected a VCF/BCF header")
+    mode = _check_path(path)
+    feeder = None
+    merged = None
+    closers: list[Callable[[], None]] = []
+    if regions:
+        if mode != "file":
+            raise InputError(f"{display_name(path)}: --regions needs an indexed file, not a stream")
+        _check_index(path)
+    if mode == "file" and _file_is_bcf(path):
+        handle = _pysam_open(pysam, path, threads=threads)
+        if regions:
+            contigs = set(handle.header.contigs)
+            merged = merge_regions(regions, contigs)
+            try:
+                _check_regions(merged, contigs, path)
+            except InputError:
+                handle.close()
+                raise
+    elif regions:
+        try:
+            tabix = pysam.TabixFile(path, encoding="latin-1")
+        except (OSError, ValueError) as error:
+            raise InputError(f"{path}: cannot use its index for --regions: {error}") from None
+        contigs = set(tabix.contigs)
+        merged = merge_regions(regions, contigs)
+        try:
+            _check_regions(merged, contigs, path)
+        except InputError:
+            tabix.close()
+            raise
+        feeder, handle = _through_pipe(pysam, path, _tabix_lines(tabix, merged), [tabix.close], closers)
+    else:
+        stream = _open_stream(path)
+        try:
+            is_bcf = stream.peek(len(_BCF_MAGIC))[: len(_BCF_MAGIC)] == _BCF_MAGIC
+        except (OSError, EOFError, zlib.error) as error:
+            stream.close()
+            raise InputError(f"{display_name(path)}: not a readable VCF/BCF file ({_reason(error)})") from None
+        produce = _raw_bytes(stream) if is_bcf else _text_lines(stream)
+        feeder, handle = _through_pipe(pysam, path, produce, [stream.close], closers, lines=not is_bcf)
+    source = VariantSource(path, handle, feeder=feeder, closers=closers, regions=merged)
+    for key in own_info:
+        if key in source.header.info:
+            source.header.info.remove_header(key)
+    return source
+
+
+
+def _check_regions(regions: list[Region], contigs: set[str], path: str) -> None:
+    for region in regions:
+        if region.contig not in contigs:
+            raise InputError(f"{path}: cannot fetch region {region.contig!r}: no such contig in the index")
+
+
+def _check_path(path: str) -> str:
+    """``stream`` (stdin, a pipe) or ``file`` (a regular file); refuses what cannot be a VCF."""
+    if path == STDIN:
+        return "stream"
+    p = Path(path)
+    if not p.exists():
+        if p.is_symlink():
+            raise InputError(f"{path}: broken or looping symbolic link")
+        raise InputError(f"{path}: input VCF not found")
+    if p.is_dir():
+        raise InputError(f"{path}: is a directory, expected a VCF/BCF file")
+    if not os.access(p, os.R_OK):
+        raise InputError(f"{path}: permission denied")
+    mode = p.stat().st_mode
+    if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
+        return "stream"
+    if not stat.S_ISREG(mode):
+        raise InputError(f"{path}: is a device, expected a VCF/BCF file")
+    if p.stat().st_size == 0:
+        raise InputError(f"{path}: empty file, expected a VCF/BCF header")
+    return "file"
+
+
+def _file_is_bcf(path: str) -> bool:
+    with open(path, "rb") as handle:
+        head = handle.read(2)
+        handle.seek(0)
+        if head == _GZIP_MAGIC:
+            try:
+                head = gzip.GzipFile(fileobj=handle).read(3)
+            except (OSError, EOFError):
+                return False  # reported when the text reader fails on it
+        else:
+            head += handle.read(1)
+    return head == _BCF_MAGIC
+
+
+def _open_stream(path: str) -> io.BufferedReader:
+    """The input's bytes, decompressed when gzip/bgzip compressed."""
+    if path == STDIN:
+        raw = io.BufferedReader(io.FileIO(os.dup(sys.stdin.fileno()), "rb"), _CHUNK)
+    else:
+        raw = io.BufferedReader(io.FileIO(path, "rb"), _CHUNK)
+    if raw.peek(2)[:2] == _GZIP_MAGIC:
+        return io.BufferedReader(gzip.GzipFile(fileobj=raw, mode="rb"), _CHUNK)
+    return raw
+
+
+def _through_pipe(pysam, path: str, produce: Callable, resources: list, closers: list, *, lines: bool = True):
+    """Start a feeder writing into a pipe and open htslib on the other end.
+
+    htslib reads a duplicate of the pipe's read end; ours goes into
+    ``closers`` (closed with the source, which breaks the pipe under a feeder
+    still writing).  ``resources`` are the feeder's to close when it ends.
+    """
+    read_end, write_end = socket.socketpair()
+    read_end.shutdown(socket.SHUT_WR)
+    write_end.shutdown(socket.SHUT_RD)
+    reader = io.FileIO(read_end.detach(), "rb", closefd=True)
+    feeder = _Feeder(path, produce, write_end, lines=lines)
+    feeder.resources = list(resources)
+    feeder.start()
     try:
-        handle = pysam.VariantFile(path, "r", threads=threads)
+        handle = _pysam_open(pysam, reader, name=path)
+    except InputError:
+        reader.close()
+        feeder.join(timeout=10)
+        if feeder.error is not None:
+            raise feeder.error from None
+        raise
+    closers.append(reader.close)
+    return feeder, handle
+
+
+def _pysam_open(pysam, source, *, name: str | None = None, threads: int = 0):
+    name = display_name(name if name is not None else source)
+    try:
+        handle = pysam.VariantFile(source, "r", threads=threads)
     except (OSError, ValueError, NotImplementedError) as error:
-        # NotImplementedError: pysam cannot seek in a file compressed with plain gzip
-        hint = ""
-        if isinstance(error, NotImplementedError):
-            hint = "; compressed with gzip, not bgzip: recompress it with `zcat FILE | bgzip`"
-        raise InputError(
-            f"{display_name(path)}: not a readable VCF/BCF file ({error}{hint})"
-        ) from None
+        raise InputError(f"{name}: not a readable VCF/BCF file ({error})") from None
     if handle.format not in ("VCF", "BCF"):
         handle.close()
-        raise InputError(f"{display_name(path)}: not a VCF/BCF file (found {handle.format})")
-    for key in own_info:
-        if key in handle.header.info:
-            handle.header.info.remove_header(key)
+        raise InputError(f"{name}: not a VCF/BCF file (found {handle.format})")
     return handle
-
-
-def iterate_records(handle, path: str, regions: list[str] | None = None) -> Iterator:
-    """Records of an open VariantFile, raising :class:`InputError` on a malformed one.
-
-    ``regions`` (``chr:start-end`` or ``chr``) restrict reading to those
-    regions, in the given order; they need an index (.tbi/.csi).
-    """
-    count = 0
-    try:
-        if regions:
-            for region in regions:
-                try:
-                    records = handle.fetch(region=region)
-                except ValueError as error:
-                    raise InputError(f"{display_name(path)}: cannot fetch region {region!r}: {error}") from None
-                for record in records:
-                    count += 1
-                    yield record
-        else:
-            for record in handle:
-                count += 1
-                yield record
-    except OSError:
-        raise InputError(malformed_record_message(path, count + 1)) from None
-
-
-def malformed_record_message(path: str, record_number: int) -> str:
-    """``FILE:LINE: malformed VCF record`` (record number when the line cannot be known)."""
-    line = _line_of_record(path, record_number)
-    if line is None:
-        return f"{display_name(path)}: record {record_number}: malformed VCF record"
-    number, text = line
-    shown = text if len(text) <= 80 else text[:77] + "..."
-    return f"{display_name(path)}:{number}: malformed VCF record: {shown!r}"
-
-
-def _line_of_record(path: str, record_number: int) -> tuple[int, str] | None:
-    """Line number and text of the ``record_number``-th data line of a text VCF."""
-    if path == STDIN:
-        return None
-    try:
-        with open(path, "rb") as probe:
-            magic = probe.read(4)
-        if magic[:3] == b"BCF":
-            return None
-        opener = gzip.open if magic[:2] == b"\x1f\x8b" else open
-        with opener(path, "rb") as handle:
-            seen = 0
-            for number, raw in enumerate(handle, start=1):
-                if raw.startswith(b"#"):
-                    continue
-                seen += 1
-                if seen == record_number:
-                    return number, raw.decode("utf-8", "replace").rstrip("\r\n")
-    except (OSError, EOFError):
-        return None
-    return None

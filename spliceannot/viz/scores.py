@@ -70,7 +70,7 @@ def read_scores(path: str, top: int = 10) -> ScoreSummary:
     InputError
         Unreadable input, or a VCF without the SpliceAI INFO field.
     """
-    from spliceannot.readers.vcf import iterate_records, open_variants
+    from spliceannot.readers.vcf import open_variants
 
     # own_info=(): keep the input's SpliceAI definition, its values are what is read here
     handle = open_variants(path, own_info=())
@@ -82,9 +82,9 @@ def read_scores(path: str, top: int = 10) -> ScoreSummary:
         if INFO_KEY not in handle.header.info:
             raise InputError(f"{path}: no SpliceAI INFO field in the header (annotate it first)")
         heap: list[tuple[float, int, ScoredRecord]] = []
-        for record in iterate_records(handle, path):
+        for item in handle.records():
             summary.records += 1
-            scored = _scored_record(summary.records - 1, record, path)
+            scored = _scored_record(summary.records - 1, item.record, path)
             if scored is None:
                 continue
             summary.scored += 1

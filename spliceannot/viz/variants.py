@@ -63,13 +63,14 @@ def variants_from_vcf(path: str, selectors: Sequence[str] = ()) -> list[tuple[Va
     InputError
         Unreadable file, or a selector that matches nothing.
     """
-    from spliceannot.readers.vcf import iterate_records, open_variants
+    from spliceannot.readers.vcf import open_variants
 
     handle = open_variants(path)
     found: list[tuple[Variant, str | None]] = []
     used: set[str] = set()
     try:
-        for record in iterate_records(handle, path):
+        for item in handle.records():
+            record = item.record
             for alt in record.alts or ():
                 if alt.startswith("<") or alt in ("*", ".", "-"):
                     continue

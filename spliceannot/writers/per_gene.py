@@ -12,6 +12,7 @@ from __future__ import annotations
 from spliceannot.atomic import discard, publish, temporary_beside
 from spliceannot.errors import InputError
 from spliceannot.scoring import INFO_HEADER
+from spliceannot.writers.vcf import SortOrder
 
 
 class PerGeneWriter:
@@ -52,18 +53,20 @@ class PerGeneWriter:
         except OSError as error:
             self.abort()
             raise InputError(f"{path}: cannot write output: {error.strerror or error}") from None
-        self._last: tuple[str, int] | None = None
-        self._order: dict[str, int] = {}
+        self._order = SortOrder(path, "per-gene output must be sorted for tabix")
 
-    def write(self, record) -> None:
-        """Write one line per SpliceAI entry of ``record`` (none if it has no entry)."""
+    def write(self, record, line: bytes | None = None, info_keys=()) -> None:
+        """Write one line per SpliceAI entry of ``record`` (none if it has no entry).
+
+        ``line`` and ``info_keys`` (the input line, the keys set) are not needed here.
+        """
         entries = record.info.get("SpliceAI") if "SpliceAI" in record.header.info else None
         if not entries:
             self.skipped += 1
             return
         if isinstance(entries, str):
             entries = entries.split(",")
-        self._check_order(record.chrom, record.pos)
+        self._order.check(record.chrom, record.pos)
         ident = record.id or "."
         out = []
         for entry in entries:
@@ -75,17 +78,6 @@ class PerGeneWriter:
             reason = error.strerror or error
             raise InputError(f"{self.path}: cannot write output: {reason}") from None
         self.lines += len(out)
-
-    def _check_order(self, chrom: str, pos: int) -> None:
-        rank = self._order.setdefault(chrom, len(self._order))
-        if self._last is not None:
-            last_chrom, last_pos = self._last
-            if chrom == last_chrom and pos < last_pos or rank < self._order[last_chrom]:
-                raise InputError(
-                    f"{self.path}: per-gene output must be sorted for tabix, but {chrom}:{pos} "
-                    f"comes after {last_chrom}:{last_pos} (sort the input with bcftools sort)"
-                )
-        self._last = (chrom, pos)
 
     def close(self) -> None:
         """Finish the file, move it into place and index it (.tbi)."""
