@@ -62,7 +62,11 @@ class InputRecord:
 
     @property
     def chrom(self) -> str:
-        return self.record.chrom
+        """CHROM (``<not UTF-8>`` for one that is not UTF-8)."""
+        try:
+            return self.record.chrom
+        except UnicodeDecodeError:
+            return "<not UTF-8>"
 
     @property
     def pos(self) -> int:
@@ -510,7 +514,10 @@ def _file_is_bcf(path: str) -> bool:
 def _open_stream(path: str) -> io.BufferedReader:
     """The input's bytes, decompressed when gzip/bgzip compressed."""
     if path == STDIN:
-        raw = io.BufferedReader(io.FileIO(os.dup(sys.stdin.fileno()), "rb"), _CHUNK)
+        try:
+            raw = io.BufferedReader(io.FileIO(os.dup(sys.stdin.fileno()), "rb"), _CHUNK)
+        except (AttributeError, ValueError, io.UnsupportedOperation):  # stdin replaced in-process
+            raw = io.BufferedReader(getattr(sys.stdin, "buffer", sys.stdin), _CHUNK)
     else:
         raw = io.BufferedReader(io.FileIO(path, "rb"), _CHUNK)
     if raw.peek(2)[:2] == _GZIP_MAGIC:
@@ -550,6 +557,8 @@ def _pysam_open(pysam, source, *, name: str | None = None, threads: int = 0):
         handle = pysam.VariantFile(source, "r", threads=threads)
     except (OSError, ValueError, NotImplementedError) as error:
         raise InputError(f"{name}: not a readable VCF/BCF file ({error})") from None
+    except TypeError:  # pysam cannot name a stream in the OSError it builds for a failed open
+        raise InputError(f"{name}: not a readable VCF/BCF file (htslib cannot parse its header)") from None
     if handle.format not in ("VCF", "BCF"):
         handle.close()
         raise InputError(f"{name}: not a VCF/BCF file (found {handle.format})")
