@@ -417,14 +417,15 @@ def _entry_values(entry: str) -> tuple | None:
     return values if len(values) == 8 else None
 
 
-_NOT_TEXT = "<not UTF-8>"  # stands for a field pysam cannot decode; never matches, never scored
+_NOT_TEXT = "<not UTF-8>"  # stands for a field pysam cannot decode (or a non-ASCII ALT); never scored
 
 
 def record_view(record) -> Record:
     """A :class:`Record` from a pysam VariantRecord.
 
-    A CHROM, REF or ALT that is not UTF-8 becomes ``<not UTF-8>``, so the
-    record passes through unscored (no gene, REF mismatch or no scorable ALT).
+    A CHROM, REF or ALT that is not UTF-8 (an ALT that is not ASCII) becomes
+    ``<not UTF-8>``, so the record passes through unscored (contig not in
+    FASTA, REF mismatch or no scorable ALT).
     """
 
     def text(read):
@@ -433,7 +434,7 @@ def record_view(record) -> Record:
         except UnicodeDecodeError:
             return _NOT_TEXT
 
-    alts = text(lambda: tuple(record.alts or ()))
+    alts = text(lambda: tuple(alt if alt.isascii() else _NOT_TEXT for alt in record.alts or ()))
     return Record(
         chrom=text(lambda: record.chrom),
         pos=record.pos,
