@@ -62,7 +62,9 @@ class Outcome:
 
     ``source`` says where a scored record's numbers came from: ``computed``
     when any of them was computed, else ``cache`` when any came from the
-    score cache, else ``precomputed``.
+    score cache, else ``precomputed`` (None: only entries SpliceAI prints as
+    dots).  It is left out of comparisons: the same numbers are equal
+    outcomes wherever they came from.
     """
 
     entries: list[str] = field(default_factory=list)
@@ -70,7 +72,7 @@ class Outcome:
     # per ALT: (DS_AG, DS_AL, DS_DG, DS_DL, DP_AG, DP_AL, DP_DG, DP_DL): each DS
     # the maximum over genes, each DP that of the gene giving its DS; or None
     per_allele: list[tuple | None] = field(default_factory=list)
-    source: str | None = None
+    source: str | None = field(default=None, compare=False)  # equal outcomes whatever their origin
     hint: str | None = None
 
 

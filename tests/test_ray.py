@@ -107,10 +107,11 @@ def test_two_ray_workers_write_the_single_process_output(genome, tiny_model, tmp
 
 
 def _records(vcf: Path) -> list:
-    import pysam
+    """The VCF's records as the pools take them (InputRecord items)."""
+    from spliceannot.readers.vcf import open_variants
 
-    with pysam.VariantFile(str(vcf)) as source:
-        return [record for record in source]
+    with open_variants(str(vcf)) as source:
+        return list(source)
 
 
 def test_a_killed_worker_is_restarted_and_its_shards_scored_again(genome, tiny_model, tmp_path):
@@ -123,7 +124,7 @@ def test_a_killed_worker_is_restarted_and_its_shards_scored_again(genome, tiny_m
     settings = AnnotateSettings(reference=str(fasta), annotation=str(gtf), model=str(tiny_model),
                                 distance=100, cache=str(tmp_path / "scores.sqlite"))  # fmt: skip
     records = _records(vcf)
-    expected = build_scorer(settings).score([record_view(r) for r in records])
+    expected = build_scorer(settings).score([record_view(r.record) for r in records])
     shards = [records[i : i + 4] for i in range(0, len(records), 4)]
     connect(None)
     try:
