@@ -5,22 +5,19 @@ from __future__ import annotations
 
 import os
 import signal
+import stat
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
-
 from toy import (
-    FASTA,
     bcftools,
     data_lines,
     example_lines,
     info_value,
     parse_entries,
     parse_summary,
-    read_text,
-    split_vcf,
 )
 
 
@@ -73,7 +70,15 @@ def test_a_file_literally_named_b_is_still_reachable(base_args, tmp_path):
 
 def test_the_summary_separates_cache_hits(base_args, tmp_path):
     vcf = first_records(tmp_path / "in.vcf", 12)
-    args = [*base_args, "-I", vcf, "-O", tmp_path / "out.vcf", "--cache", tmp_path / "scores.sqlite"]
+    args = [
+        *base_args,
+        "-I",
+        vcf,
+        "-O",
+        tmp_path / "out.vcf",
+        "--cache",
+        tmp_path / "scores.sqlite",
+    ]
     first = parse_summary(run_cli(args).stderr)
     second_run = run_cli(args)
     second = parse_summary(second_run.stderr)
@@ -101,7 +106,9 @@ def test_contig_names_that_match_nothing_give_one_warning(base_args, tmp_path):
     assert summary["scored"] == 0
     assert "contig not in FASTA: 9" in result.stderr
     warnings = [l for l in result.stderr.splitlines() if ": warning:" in l]
-    assert len(warnings) == 1 and "sixteen" in warnings[0] and "contig" in warnings[0], result.stderr
+    assert len(warnings) == 1 and "sixteen" in warnings[0] and "contig" in warnings[0], (
+        result.stderr
+    )
 
 
 def test_ref_mismatches_point_at_the_genome_build(base_args, tmp_path):
@@ -138,7 +145,9 @@ def test_each_per_allele_score_is_the_maximum_over_genes_with_its_own_position(b
     result = run_cli([*base_args, "-I", vcf, "-O", out, "--per-allele-fields"])
     assert result.exit_code == 0, result.stderr
     keys = ("AG", "AL", "DG", "DL")
-    fmt = "%ALT\t%INFO/SpliceAI" + "".join(f"\t%INFO/SpliceAI_DS_{k}\t%INFO/SpliceAI_DP_{k}" for k in keys)
+    fmt = "%ALT\t%INFO/SpliceAI" + "".join(
+        f"\t%INFO/SpliceAI_DS_{k}\t%INFO/SpliceAI_DP_{k}" for k in keys
+    )
     multi_gene = 0
     for row in bcftools("query", "-f", fmt + "\n", str(out)).splitlines():
         fields = row.split("\t")
@@ -180,13 +189,16 @@ def test_output_into_a_fifo_is_written_in_place(base_args, tmp_path):
     assert fifo.is_fifo() and sorted(p.name for p in tmp_path.iterdir()) == ["in.vcf", "pipe"]
 
 
-def test_output_to_dev_null_leaves_the_device_alone(base_args, tmp_path):
+@pytest.mark.skipif(os.geteuid() != 0, reason="making a device node needs root")
+def test_output_to_a_device_leaves_the_device_alone(base_args, tmp_path):
+    # a private node of the null device: a regression replaces this node, never /dev/null
+    device = tmp_path / "null"
+    os.mknod(device, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
     vcf = first_records(tmp_path / "in.vcf", 2)
-    before = os.stat("/dev/null")
-    result = run_cli([*base_args, "-I", vcf, "-O", "/dev/null"])
+    result = run_cli([*base_args, "-I", vcf, "-O", device])
     assert result.exit_code == 0, result.stderr
-    after = os.stat("/dev/null")
-    assert Path("/dev/null").is_char_device() and after.st_ino == before.st_ino
+    assert device.is_char_device()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.vcf", "null"]
 
 
 def test_a_symlinked_output_updates_its_target(base_args, tmp_path):
@@ -203,17 +215,20 @@ def test_a_symlinked_output_updates_its_target(base_args, tmp_path):
     assert sorted(p.name for p in (tmp_path / "real").iterdir()) == ["out.vcf"]
 
 
-def test_process_substitution_and_dev_stdout(run_shell, base_args, tmp_path):
+def test_process_substitution_and_a_link_to_standard_output(run_shell, base_args, tmp_path):
+    # a private link to /proc/self/fd/1 (what /dev/stdout is): a regression replaces this link only
     first_records(tmp_path / "in.vcf", 5)
+    (tmp_path / "stdout-link").symlink_to("/proc/self/fd/1")
     command = " ".join(str(a) for a in base_args)
     done = run_shell(
         f"spliceannot {command} -I in.vcf -O >(grep -vc '^#' > count.txt); sleep 1; "
-        f"spliceannot {command} -I in.vcf -O /dev/stdout > stdout.vcf",
+        f"spliceannot {command} -I in.vcf -O stdout-link | cat > stdout.vcf",
         cwd=tmp_path,
     )
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "count.txt").read_text().strip() == "5"
     assert len(data_lines((tmp_path / "stdout.vcf").read_text())) == 5
+    assert (tmp_path / "stdout-link").is_symlink()
 
 
 # --------------------------------------------------------------------------- input streams
@@ -294,7 +309,9 @@ def test_overlapping_regions_as_bcftools_view_r(base_args, tmp_path, regions):
     result = run_cli([*base_args, "-I", path, "-O", tmp_path / "out.vcf", "--regions", regions])
     assert result.exit_code == 0, result.stderr
     got = [l.split("\t")[2] for l in data_lines((tmp_path / "out.vcf").read_text())]
-    expected = [l.split("\t")[2] for l in data_lines(bcftools("view", "-H", "-r", regions, str(path)))]
+    expected = [
+        l.split("\t")[2] for l in data_lines(bcftools("view", "-H", "-r", regions, str(path)))
+    ]
     assert got == expected and len(got) > 3
 
 
@@ -358,18 +375,28 @@ def test_records_keep_every_byte_they_had(base_args, tmp_path, scored):
 def test_a_hangup_leaves_no_partial_output(base_args, tmp_path, signum):
     from conftest import spliceannot_executable
 
-    header, data = example_lines()
+    header, _ = example_lines()
     filler = [f"chr16\t{190000 + i}\tf{i}\tA\tG\t.\tPASS\t.\n" for i in range(4000)]
     (tmp_path / "big.vcf").write_text("".join(header + filler))
     env = dict(os.environ, OMP_NUM_THREADS="1")
     process = subprocess.Popen(
-        [spliceannot_executable(), *map(str, base_args), "-I", "big.vcf", "-O", "out.vcf", "--no-cache"],
+        [
+            spliceannot_executable(),
+            *map(str, base_args),
+            "-I",
+            "big.vcf",
+            "-O",
+            "out.vcf",
+            "--no-cache",
+        ],
         cwd=tmp_path,
         stderr=subprocess.PIPE,
         env=env,
     )
     deadline = time.time() + 60
-    while time.time() < deadline and not any(p.name.startswith(".out.vcf") for p in tmp_path.iterdir()):
+    while time.time() < deadline and not any(
+        p.name.startswith(".out.vcf") for p in tmp_path.iterdir()
+    ):
         time.sleep(0.1)
     time.sleep(0.5)
     process.send_signal(signum)
