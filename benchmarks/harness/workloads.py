@@ -210,6 +210,28 @@ def sparse_records(genome: Genome, genes: list[Gene], seed: int, window: int) ->
     return records
 
 
+def spaced_records(
+    genome: Genome, genes: list[Gene], seed: int, spacing: int, count: int
+) -> list[_Record]:
+    """``count`` SNVs exactly ``spacing`` bp apart along the genes' union (the density sweep).
+
+    Positions walk the merged gene intervals from their first base: one SNV
+    every ``spacing`` bases of gene sequence, the stretches between genes
+    skipped, starting ``spacing // 2`` into the first gene.
+    """
+    rng = random.Random(f"spaced:{seed}:{spacing}")
+    records: list[_Record] = []
+    offset = spacing // 2
+    for start, end in _merge([(g.first_pos, g.tx_end_1based) for g in genes]):
+        pos = start + offset
+        while pos <= end and len(records) < count:
+            if genome.ref(pos) != "N":
+                records.append(_make_variant(rng, genome, pos, "snv"))
+            pos += spacing
+        offset = pos - end - 1
+    return records
+
+
 def scale_records(
     genome: Genome,
     genes: list[Gene],
@@ -404,4 +426,50 @@ def make_workloads(
                     directory,
                 )
             )
+    return workloads
+
+
+#: The density sweep: (name, spacing in bp or 0 for one SNV per gene, records).
+DENSITIES = (
+    ("spaced-500", 500, 120),
+    ("spaced-1000", 1_000, 100),
+    ("spaced-2000", 2_000, 70),
+    ("spaced-3500", 3_500, 40),
+    ("one-per-gene", 0, 0),
+)
+
+
+def density_workloads(
+    genome: Genome,
+    all_genes: list[Gene],
+    seed: int,
+    distance: int,
+    directory: Path,
+    scale: float = 1.0,
+) -> list[Workload]:
+    """The SNV workloads of the density sweep (:data:`DENSITIES`), built or loaded from the cache.
+
+    ``scale`` multiplies the record counts (a smoke run uses a small one);
+    ``one-per-gene`` is the ``sparse`` set: one SNV per gene, each at least
+    one scoring window from the previous one.
+    """
+    window = 10_000 + 2 * distance + 1
+    genes = scorable_genes(all_genes, genome, window // 2)
+    workloads = []
+    for name, spacing, count in DENSITIES:
+        if spacing:
+            count = max(2, round(count * scale))
+            records = spaced_records(genome, genes, seed, spacing, count)
+            description = f"{len(records)} SNVs {spacing:,} bp apart along the genes"
+            fn = lambda records=records: records
+        else:
+            records = sparse_records(genome, genes, seed, window)
+            if scale < 1:
+                records = sample(records, max(2, round(len(records) * scale)))
+            description = f"one SNV per gene, at least {window:,} bp (one scoring window) apart"
+            fn = lambda records=records: records
+        suffix = "" if scale == 1 else f"-x{scale:g}"
+        workloads.append(
+            build(f"{name}-{len(records)}{suffix}", fn, description, True, genome, seed, directory)
+        )
     return workloads

@@ -1,0 +1,241 @@
+"""FLOP accounting of SpliceAI-10k: one network over a sequence, SpliceAI's
+padded windows per variant, and spliceannot's shared tiles and alternate cones.
+
+A convolution with ``c_in`` inputs, ``c_out`` outputs and kernel width ``w``
+costs ``c_in * c_out * w`` multiply-adds (2 FLOP each) per output position,
+whatever its dilation. Elementwise work (BatchNorm, ReLU, residual adds,
+softmax) is left out: it is under 1% of the convolutions.
+
+The architecture is the one of ``spliceannot/engine/architecture.py``
+(``benchmarks/test_flops.py`` checks that the two agree); the harness keeps a
+copy because it runs with the standard library only.
+
+Tile and cone rules follow ``spliceannot/tracks.py`` (``ConeTracks._tiles``)
+and ``spliceannot/engine/cone.py`` (``ConeRunner._alternate_pass``):
+
+- ``annotate`` scores records in chunks (``--chunk-size``, 256); with ``W``
+  workers each chunk is cut into ``W`` contiguous pieces. Within a piece,
+  jobs (record x ALT x overlapping gene) with the same window are computed
+  once; jobs sharing a gene (strand and transcript mask) are sorted by
+  position, and a job's window ``[pos - wid//2 - 1, pos + wid//2)`` joins the
+  current tile when it starts at most ``flank`` bases after the tile's end and
+  the tile stays within ``max_tile + wid`` bases (40,000 + wid).
+- A tile of ``T`` bases costs one valid pass: ``T - flank`` outputs.
+- Each job adds its alternate cone: at residual unit ``k`` only the positions
+  that the change reaches (``R_k`` either side of it, ``R_k`` the cumulative
+  radius) and that the ``2D + 1`` outputs still need (``R_16 - R_k`` either
+  side of them) are recomputed, each unit over its span ``S`` plus its radius
+  ``r``: ``32 * 32 * w * (2 S + r)`` multiply-adds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+CHANNELS = 32
+INPUT_CHANNELS = 4
+CLASSES = 3
+UNITS_PER_GROUP = 4
+#: (kernel width, dilation) of SpliceAI-10k's four groups of four residual units
+GROUPS = ((11, 1), (11, 4), (21, 10), (41, 25))
+UNITS = tuple(group for group in GROUPS for _ in range(UNITS_PER_GROUP))
+FLANK = 2 * sum(d * (w - 1) for w, d in UNITS)  # 10,000
+MEMBERS = 5
+#: ConeTracks' default longest tile beyond one window, in bases
+MAX_TILE = 40_000
+#: annotate's default --chunk-size
+CHUNK_SIZE = 256
+
+_CC = CHANNELS * CHANNELS
+
+
+def _radii() -> list[int]:
+    """Cumulative radius ``R_k`` after residual unit ``k`` (``R_0 = 0``, ``R_16 = 5000``)."""
+    radii = [0]
+    for w, d in UNITS:
+        radii.append(radii[-1] + d * (w - 1))
+    return radii
+
+
+def valid_macs(outputs: int) -> int:
+    """Multiply-adds of one network over ``outputs + flank`` bases with valid convolutions.
+
+    One more output costs what one position of a padded pass costs:
+
+    >>> valid_macs(2) - valid_macs(1) == padded_macs(FLANK + 2) - padded_macs(FLANK + 1)
+    True
+    >>> 2 * valid_macs(101) / 1e9   # one isolated window at -D 50, one model: GFLOP
+    9.113454784
+    """
+    length = outputs + FLANK
+    macs = length * INPUT_CHANNELS * CHANNELS + length * _CC  # stem, stem skip
+    for index, (w, d) in enumerate(UNITS):
+        length -= d * (w - 1)
+        macs += length * _CC * w
+        length -= d * (w - 1)
+        macs += length * _CC * w
+        if index % UNITS_PER_GROUP == UNITS_PER_GROUP - 1:
+            macs += length * _CC  # the group's skip
+    assert length == outputs
+    return macs + outputs * CHANNELS * CLASSES
+
+
+def padded_macs(length: int) -> int:
+    """Multiply-adds of one network over ``length`` bases with 'same' (padded) convolutions.
+
+    How SpliceAI's Keras models run: every layer computes all ``length``
+    positions; the head sees the ``length - flank`` central ones.
+
+    >>> padded_macs(10_101) / 1e9   # one SpliceAI window at -D 50, one model
+    7.003800672
+    """
+    per_position = INPUT_CHANNELS * CHANNELS + _CC  # stem, stem skip
+    per_position += sum(2 * _CC * w for w, _ in UNITS) + len(GROUPS) * _CC
+    return length * per_position + (length - FLANK) * CHANNELS * CLASSES
+
+
+def cone_macs(ref_len: int, alt_len: int, distance: int) -> int:
+    """Multiply-adds of one network for one alternate cone (spliceannot, forward geometry).
+
+    The wanted outputs are the ``2D + 1 + alt_len - ref_len`` positions from
+    ``-D`` around the substitution's first base.
+
+    >>> 2 * cone_macs(1, 1, 50) / 1e9   # an SNV at -D 50: GFLOP per model
+    2.648118464
+    """
+    radii = _radii()
+    total = radii[-1]
+    out_lo = -distance
+    out_hi = out_lo + 2 * distance + 1 + alt_len - ref_len - 1
+    outputs = out_hi - out_lo + 1
+    macs = alt_len * INPUT_CHANNELS * CHANNELS  # the stem over the new bases
+    macs += outputs * _CC  # stem skip over the outputs
+    for layer, (w, d) in enumerate(UNITS, start=1):
+        lo = max(out_lo - (total - radii[layer]), -radii[layer])
+        hi = min(out_hi + (total - radii[layer]), alt_len - 1 + radii[layer])
+        span = max(0, hi - lo + 1)
+        if span:
+            macs += _CC * w * (2 * span + d * (w - 1))
+        if layer % UNITS_PER_GROUP == 0:
+            macs += outputs * _CC  # the group's skip
+    return macs + outputs * CHANNELS * CLASSES
+
+
+@dataclass(frozen=True)
+class Job:
+    """One ALT of one record scored against one gene row (1-based ``pos``; 0-based half-open mask)."""
+
+    pos: int
+    ref: str
+    alt: str
+    strand: str
+    tx_start: int
+    tx_end: int
+
+
+def jobs_of(records: Iterable[tuple[int, str, str]], genes: Sequence) -> list[list[Job]]:
+    """The jobs of each record ``(pos, ref, alts)``: every ALT against every gene containing ``pos``.
+
+    ``genes``: objects with ``strand``, ``tx_start_0based``, ``tx_end_1based``
+    (``harness.genome.Gene``), in table order.
+    """
+    out = []
+    for pos, ref, alts in records:
+        out.append([
+            Job(pos, ref, alt, g.strand, g.tx_start_0based, g.tx_end_1based)
+            for alt in alts.split(",")
+            for g in genes
+            if g.tx_start_0based < pos <= g.tx_end_1based
+        ])
+    return out
+
+
+def spliceai_flop(jobs: Iterable[Job], distance: int) -> int:
+    """FLOP SpliceAI 1.3.1 executes: per job and model, a padded REF and a padded ALT window."""
+    width = FLANK + 2 * distance + 1
+    macs = sum(padded_macs(width) + padded_macs(width + len(j.alt) - len(j.ref)) for j in jobs)
+    return 2 * MEMBERS * macs
+
+
+def _tiles(jobs: Sequence[Job], width: int, max_tile: int) -> list[tuple[int, int]]:
+    """``(lo, hi)`` of the tiles ConeTracks builds for one piece of a chunk (distinct tiles)."""
+    by_mask: dict[tuple, list[Job]] = {}
+    for job in jobs:
+        by_mask.setdefault((job.strand, job.tx_start, job.tx_end), []).append(job)
+    tiles = set()
+    for (strand, tx_start, tx_end), members in by_mask.items():
+        current = False
+        lo = hi = 0
+        for job in sorted(members, key=lambda j: j.pos):
+            start, end = job.pos - width // 2 - 1, job.pos + width // 2
+            if current and start <= hi + FLANK and end - lo <= max_tile + width:
+                hi = max(hi, end)
+                continue
+            if current:
+                tiles.add((strand, lo, hi, max(lo, tx_start), min(hi, tx_end)))
+            current, lo, hi = True, start, end
+        if current:
+            tiles.add((strand, lo, hi, max(lo, tx_start), min(hi, tx_end)))
+    return [(lo, hi) for _, lo, hi, _, _ in tiles]
+
+
+def spliceannot_flop(
+    record_jobs: Sequence[Sequence[Job]],
+    distance: int,
+    workers: int = 1,
+    chunk_size: int = CHUNK_SIZE,
+    max_tile: int = MAX_TILE,
+) -> dict:
+    """FLOP ``spliceannot annotate`` (cone engine) executes, split into tiles and cones.
+
+    Parameters
+    ----------
+    record_jobs
+        The jobs of each record, in input order (:func:`jobs_of`).
+
+    Returns
+    -------
+    dict
+        ``reference`` (tile passes), ``alternate`` (cones), ``total``, ``tiles``
+        (count) and ``jobs`` (distinct windows computed).
+    """
+    width = FLANK + 2 * distance + 1
+    reference = alternate = tiles = computed = 0
+    for first in range(0, len(record_jobs), chunk_size):
+        chunk = record_jobs[first : first + chunk_size]
+        step = -(-len(chunk) // workers)
+        for piece_start in range(0, len(chunk), step):
+            seen, unique = set(), []
+            for jobs in chunk[piece_start : piece_start + step]:
+                for job in jobs:
+                    half = width // 2  # the window's N padding, as windows.WindowGeometry.padding
+                    padding = (max(half + job.tx_start + 1 - job.pos, 0), max(half - job.tx_end + job.pos, 0))
+                    key = (job.pos, job.ref, job.alt, job.strand, padding)
+                    if key not in seen:
+                        seen.add(key)
+                        unique.append(job)
+            for lo, hi in _tiles(unique, width, max_tile):
+                reference += valid_macs(hi - lo - FLANK)
+                tiles += 1
+            alternate += sum(cone_macs(len(j.ref), len(j.alt), distance) for j in unique)
+            computed += len(unique)
+    scale = 2 * MEMBERS
+    return {
+        "reference": scale * reference,
+        "alternate": scale * alternate,
+        "total": scale * (reference + alternate),
+        "tiles": tiles,
+        "jobs": computed,
+    }
+
+
+def isolated_ratio(distance: int = 50) -> float:
+    """SpliceAI / spliceannot FLOP for one SNV alone in its gene (its own tile).
+
+    >>> round(isolated_ratio(50), 1)
+    2.4
+    """
+    width = FLANK + 2 * distance + 1
+    ours = valid_macs(width - FLANK) + cone_macs(1, 1, distance)
+    return 2 * padded_macs(width) / ours

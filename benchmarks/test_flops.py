@@ -1,0 +1,68 @@
+"""Sanity checks of the FLOP accounting in harness/flops.py.
+
+    .venv/bin/python -m pytest benchmarks/test_flops.py
+"""
+
+from __future__ import annotations
+
+import doctest
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness import flops
+
+
+def test_doctests():
+    failures, tried = doctest.testmod(flops)
+    assert tried >= 5 and failures == 0
+
+
+def test_architecture_matches_spliceannot():
+    architecture = __import__("pytest").importorskip("spliceannot.engine.architecture")
+    assert flops.GROUPS == architecture.GROUPS
+    assert flops.UNITS_PER_GROUP == architecture.UNITS_PER_GROUP
+    assert flops.CHANNELS == architecture.CHANNELS
+    assert flops.FLANK == max(architecture.FLANKS)
+
+
+def test_padded_window_is_the_spec_figure():
+    # SpliceAI's REF + ALT windows at -D 50: 27.8 GFLOP per model in the 32 dilated convolutions
+    dilated = 2 * 2 * 10_101 * 32 * 32 * sum(2 * w for w, _ in flops.UNITS)
+    assert round(dilated / 1e9, 1) == 27.8
+    assert 0 < 4 * flops.padded_macs(10_101) - dilated < 0.01 * dilated
+
+
+def test_cone_is_cheaper_than_a_window_and_grows_with_distance():
+    assert flops.cone_macs(1, 1, 50) < flops.valid_macs(101) < flops.padded_macs(10_101)
+    assert flops.cone_macs(1, 1, 50) < flops.cone_macs(1, 1, 500)
+    # a deletion's cone is wider than an SNV's
+    assert flops.cone_macs(5, 1, 50) > flops.cone_macs(1, 1, 50) * 0.99
+
+
+def _jobs(positions, tx_start=0, tx_end=10**7, strand="+"):
+    return [[flops.Job(pos, "A", "C", strand, tx_start, tx_end)] for pos in positions]
+
+
+def test_tiles_share_reference_and_amortise():
+    one = flops.spliceannot_flop(_jobs([100_000]), 50)
+    assert one["tiles"] == 1
+    assert one["reference"] == 2 * flops.MEMBERS * flops.valid_macs(101)
+    close = flops.spliceannot_flop(_jobs(range(100_000, 110_000, 500)), 50)
+    assert close["tiles"] == 1 and close["jobs"] == 20
+    # one tile over the union of the windows: 10,101 + 19 * 500 bases
+    assert close["reference"] == 2 * flops.MEMBERS * flops.valid_macs(101 + 19 * 500)
+    assert close["total"] / 20 < one["total"] / 2
+    # two genes (masks) never share a tile; two chunks neither
+    apart = flops.spliceannot_flop(_jobs([100_000]) + _jobs([100_500], tx_start=100_400), 50)
+    assert apart["tiles"] == 2
+    chunks = flops.spliceannot_flop(_jobs(range(100_000, 110_000, 500)), 50, chunk_size=10)
+    assert chunks["tiles"] == 2
+
+
+def test_the_same_window_twice_is_computed_once():
+    # one record in two genes that mask its window the same way: one window, one cone
+    record = [[flops.Job(100_000, "A", "C", "+", 0, 10**7), flops.Job(100_000, "A", "C", "+", 1, 10**7)]]
+    assert flops.spliceannot_flop(record, 50)["jobs"] == 1
+    assert flops.spliceai_flop(record[0], 50) == 2 * flops.spliceai_flop(record[0][:1], 50)
