@@ -66,3 +66,15 @@ def test_the_same_window_twice_is_computed_once():
     record = [[flops.Job(100_000, "A", "C", "+", 0, 10**7), flops.Job(100_000, "A", "C", "+", 1, 10**7)]]
     assert flops.spliceannot_flop(record, 50)["jobs"] == 1
     assert flops.spliceai_flop(record[0], 50) == 2 * flops.spliceai_flop(record[0][:1], 50)
+
+
+def test_best_tiles_cut_where_joining_costs_more():
+    width = 10_101
+    near = flops.spliceannot_flop(_jobs([100_000, 101_000]), 50, best_tiles=True)
+    assert near["tiles"] == 1  # 1 kb apart: one tile is cheaper
+    far = _jobs([100_000, 108_000])
+    assert flops.spliceannot_flop(far, 50)["tiles"] == 1  # ConeTracks joins windows up to a flank apart
+    best = flops.spliceannot_flop(far, 50, best_tiles=True)
+    assert best["tiles"] == 2
+    assert best["reference"] == 2 * 2 * flops.MEMBERS * flops.valid_macs(width - flops.FLANK)
+    assert best["total"] < flops.spliceannot_flop(far, 50)["total"]
