@@ -78,3 +78,30 @@ def test_best_tiles_cut_where_joining_costs_more():
     assert best["tiles"] == 2
     assert best["reference"] == 2 * 2 * flops.MEMBERS * flops.valid_macs(width - flops.FLANK)
     assert best["total"] < flops.spliceannot_flop(far, 50)["total"]
+
+
+def test_the_engine_executes_the_modelled_flop():
+    """Count the cone engine's convolutions on one tile with two SNVs 500 bp apart."""
+    torch = __import__("pytest").importorskip("torch")
+    np = __import__("numpy")
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from spliceannot.engine.architecture import Architecture
+    from spliceannot.engine.cone import ConeRunner, Substitution, TrackRequest
+    from spliceannot.engine.model import Ensemble, SpliceAI
+
+    torch.manual_seed(0)
+    runner = ConeRunner(Ensemble([SpliceAI(Architecture(10_000)).eval()]), torch.device("cpu"))
+    width, distance, spacing = 10_101, 50, 500
+    length = width + spacing
+    tile = np.eye(4, dtype=np.float32)[np.random.default_rng(0).integers(0, 4, length)]
+    alt = np.eye(4, dtype=np.float32)[[2]]
+    requests, substitutions = [], []
+    for variant in (width // 2, width // 2 + spacing):  # tile coordinate of each SNV
+        first_output = variant - width // 2 + flops.FLANK // 2
+        requests.append(TrackRequest(0, first_output, 2 * distance + 1))
+        substitutions.append(Substitution(0, variant, 1, alt, first_output, 2 * distance + 1))
+    with FlopCounterMode(display=False) as counter:
+        runner.run([tile], requests, substitutions)
+    expected = 2 * (flops.valid_macs(length - flops.FLANK) + 2 * flops.cone_macs(1, 1, distance))
+    assert counter.get_total_flops() == expected
