@@ -26,4 +26,6 @@ python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 # torch is pinned to the CPU build; an unpinned torch pulls a multi-GB CUDA build.
 .venv/bin/python -m pip install -q "torch==2.13.0" -e ".[test]"
+# the wheel a user installs: built, installed into a fresh venv, every command run from it
+bash scripts/check_wheel.sh .venv/bin/python
 exec .venv/bin/python -m pytest "$@"
