@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from spliceannot.cli import main
 from spliceannot.errors import InputError
-from spliceannot.readers.annotation import Transcript, load_annotation, read_table, write_table
+from spliceannot.readers.annotation import load_annotation, read_table, write_table
 from spliceannot.readers.gtf import (
     SKIP_EMPTY,
     SKIP_NO_EXONS,
@@ -25,6 +25,7 @@ from spliceannot.readers.gtf import (
     read_gene_models,
     read_gtf_transcripts,
 )
+from spliceannot.readers.transcript import Transcript
 
 DATA = Path(__file__).parent / "data"
 REFSEQ = DATA / "refseq.hg38.region.gtf"  # UCSC refGene GTF, exon/CDS lines only

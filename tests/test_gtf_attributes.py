@@ -10,7 +10,7 @@ from gffutils.feature import feature_from_line
 from hypothesis import given
 from hypothesis import strategies as st
 
-from spliceannot.readers.gtf import attribute_splitter
+from spliceannot.readers.gff import attribute_splitter
 
 DATA = Path(__file__).parent / "data"
 

@@ -19,59 +19,19 @@ import importlib.util
 import io
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from spliceannot.errors import InputError
 from spliceannot.readers.contigs import ContigMatcher
+from spliceannot.readers.transcript import Transcript
 
 log = logging.getLogger(__name__)
 
 TABLE_COLUMNS = ("#NAME", "CHROM", "STRAND", "TX_START", "TX_END", "EXON_START", "EXON_END")
 BUILTIN_TABLES = ("grch37", "grch38")
 GTF_SUFFIXES = (".gtf", ".gff", ".gff3", ".gtf.gz", ".gff.gz", ".gff3.gz")
-
-
-@dataclass(frozen=True)
-class Transcript:
-    """One annotation row.
-
-    All coordinates are 0-based half-open: the transcript covers
-    ``[tx_start, tx_end)`` and exon ``k`` covers
-    ``[exon_starts[k], exon_ends[k])``.  ``name`` is what SpliceAI prints as
-    SYMBOL.
-    """
-
-    name: str
-    chrom: str
-    strand: str
-    tx_start: int
-    tx_end: int
-    exon_starts: tuple[int, ...]
-    exon_ends: tuple[int, ...]
-
-    def contains(self, pos: int) -> bool:
-        """Whether 1-based position ``pos`` lies in the transcript."""
-        return self.tx_start < pos <= self.tx_end
-
-    def boundaries(self) -> np.ndarray:
-        """Sorted distinct exon boundaries as 1-based positions.
-
-        Exon starts count as their first base (``exon_start + 1``), exon ends
-        as their last base, as SpliceAI measures distances to them.
-        """
-        values = [s + 1 for s in self.exon_starts] + list(self.exon_ends)
-        return np.unique(np.asarray(values, dtype=np.int64))
-
-    def table_line(self) -> str:
-        """This row as a line of a SpliceAI-style table (no newline)."""
-        starts = "".join(f"{s}," for s in self.exon_starts)
-        ends = "".join(f"{e}," for e in self.exon_ends)
-        return "\t".join(
-            [self.name, self.chrom, self.strand, str(self.tx_start), str(self.tx_end), starts, ends]
-        )
 
 
 def nearest_boundary_distance(boundaries: np.ndarray, pos: int) -> int:

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from spliceannot import __version__
 from spliceannot.atomic import atomic_path
-from spliceannot.readers.annotation import Transcript
+from spliceannot.readers.transcript import GeneModels, Transcript
 
 log = logging.getLogger(__name__)
 
@@ -67,15 +67,13 @@ def cached_gene_models(
     transcripts: str,
     biotype: str | None,
 ):
-    """``parse()``'s :class:`~spliceannot.readers.gtf.GeneModels` for ``path``, or the kept ones.
+    """``parse()``'s :class:`~spliceannot.readers.transcript.GeneModels` for ``path``, or the kept ones.
 
     ``parse`` is called when there is no valid table for this file and these
     options; its result is then written to ``directory`` (unless the file
     changed meanwhile or ``directory`` cannot be written: a warning, no table).
     What is not a regular file (a pipe) is parsed, and nothing kept.
     """
-    from spliceannot.readers.gtf import GeneModels
-
     try:
         if not stat.S_ISREG(os.stat(path).st_mode):  # a pipe can be read only once
             return parse()
@@ -129,8 +127,6 @@ def _text(models, key: str, path: str) -> str:
 
 def _read(table: Path, key: str):
     """The models kept in ``table``, or None when it is missing or not intact."""
-    from spliceannot.readers.gtf import GeneModels
-
     try:
         text = table.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -1,11 +1,8 @@
 """GTF/GFF3 gene models turned into SpliceAI-style transcript rows.
 
-gffutils detects the file's attribute dialect (GTF or GFF3, quoting,
-separators, repeated keys) from its first lines; every line's attribute
-column is then split under that dialect by :func:`attribute_splitter`, which
-gives the values gffutils' own per-line parser gives, several times faster.
-The gene -> transcript -> exon hierarchy is assembled here in one streaming
-pass over the file, with no database.
+The feature lines and their attributes come from
+:mod:`spliceannot.readers.gff`; the gene -> transcript -> exon hierarchy is
+assembled here in one streaming pass over the file, with no database.
 
 Hierarchy
 ---------
@@ -26,27 +23,18 @@ transcript spans its exons, and all coordinates are 0-based half-open.
 
 from __future__ import annotations
 
-import contextlib
-import gzip
-import itertools
 import logging
 import os
-import re
-import stat
 import sys
-import zlib
 from array import array
 from collections import Counter
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import BinaryIO
-from urllib.parse import unquote
-
-import gffutils
-from gffutils.feature import feature_from_line
 
 from spliceannot.errors import InputError
-from spliceannot.readers.annotation import Transcript
+from spliceannot.readers.gene_table_cache import cached_gene_models
+from spliceannot.readers.gff import STRAND_NAMES, attribute_splitter, read_features
+from spliceannot.readers.transcript import GeneModels, Transcript
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +67,6 @@ _UNUSED_TYPES = frozenset(
         "Selenocysteine", "intron", "region", "chromosome", "biological_region",
     }
 )  # fmt: skip
-_STRAND_NAMES = {strand: strand for strand in "+-.?"}
-_DIALECT_LINES = 10
 
 SKIP_NO_TRANSCRIPT = "exons without a transcript"
 SKIP_NO_EXONS = "transcripts without exons"
@@ -89,30 +75,6 @@ SKIP_TRANS_SPLICED = "exons off their transcript's chromosome or strand"
 SKIP_UNSTRANDED = "transcripts without a strand"
 
 _Key = tuple[str, str, str]  # (kind, scope, identifier); the identifier is the file's ID
-
-
-@dataclass(frozen=True)
-class GeneModels:
-    """Transcript rows read from a GTF/GFF3 file.
-
-    Attributes
-    ----------
-    transcripts
-        Selected rows, sorted by chromosome (order of first appearance in
-        the file), ``tx_start`` and name.
-    genes
-        Genes with at least one usable transcript of the requested biotype.
-    candidates
-        Usable transcripts of the requested biotype before canonical
-        selection (equal to ``len(transcripts)`` for ``transcripts="all"``).
-    skipped
-        Count of skipped features by reason (only reasons that occurred).
-    """
-
-    transcripts: list[Transcript]
-    genes: int
-    candidates: int
-    skipped: dict[str, int]
 
 
 @dataclass(slots=True)
@@ -195,7 +157,6 @@ def read_gene_models(
         raise ValueError(f"transcripts must be one of {TRANSCRIPT_CHOICES}, not {transcripts!r}")
     path = os.fspath(path)
     if cache_dir is not None:
-        from spliceannot.readers.gene_table_cache import cached_gene_models
 
         def parse() -> GeneModels:
             return _parse_gene_models(path, transcripts=transcripts, biotype=biotype)
@@ -224,7 +185,7 @@ def _parse_gene_models(path: str, *, transcripts: str, biotype: str | None) -> G
 
 def _collect(path: str) -> _Collector:
     collector = _Collector()
-    fmt, dialect, lines = _parse(path)
+    fmt, dialect, lines = read_features(path, skip_types=_UNUSED_TYPES)
     if fmt is None:
         raise InputError(f"{path}: no GTF/GFF3 features found")
     # exon and CDS lines: only their parents' key is split out, unless they imply a transcript
@@ -236,7 +197,7 @@ def _collect(path: str) -> _Collector:
         if chrom not in collector.chrom_rank:
             collector.chrom_rank[chrom] = len(collector.chrom_rank)
             chroms[chrom] = chrom
-        chrom, strand = chroms[chrom], _STRAND_NAMES[strand]  # one string object each
+        chrom, strand = chroms[chrom], STRAND_NAMES[strand]  # one string object each
         if end <= start:
             collector.skipped[SKIP_EMPTY] += 1
             continue
@@ -265,156 +226,6 @@ def _collect(path: str) -> _Collector:
                 feature_type, chrom, strand, order, _kept(attributes), parent
             )
     return collector
-
-
-def _parse(path: str) -> tuple[str | None, dict, Iterator[tuple[list[str], tuple[int, int]]]]:
-    """The file's format (``gtf``, ``gff3``, ``None`` if featureless), dialect and used lines.
-
-    Lines come as ``(fields, (start, end))``; gffutils detects the attribute
-    dialect from the first lines.
-    """
-    lines = _data_lines(path)
-    head = list(itertools.islice(lines, _DIALECT_LINES))
-    if not head:
-        return None, {}, iter(())
-    dialect = gffutils.DataIterator([feature_from_line(item[1]) for item in head]).dialect
-    fmt = "gtf" if dialect.get("fmt") == "gtf" else "gff3"
-    used = (
-        (fields, span)
-        for _, _, fields, span in itertools.chain(head, lines)
-        if fields[2] not in _UNUSED_TYPES
-    )
-    return fmt, dialect, used
-
-
-def attribute_splitter(
-    dialect: Mapping, keys: Collection[str] | None = None
-) -> Callable[[str], dict[str, list[str]]]:
-    """A function that splits one attribute column (column 9) under ``dialect``.
-
-    ``dialect`` is what gffutils detected from the file's first lines; the
-    function returns ``{key: [values]}`` as gffutils' parser does for that
-    dialect: surrounding semicolons dropped, pairs split at the field
-    separator (outside quotes when the dialect says semicolons occur inside
-    them), key and value split at the first key-value separator, GTF quotes
-    stripped, a value split at commas unless keys repeat or it holds ``", "``,
-    and GFF3 percent escapes decoded.  With ``keys``, only those keys are
-    returned (the others are skipped unsplit).
-    """
-    strip_trailing = bool(dialect.get("trailing semicolon"))
-    strip_leading = bool(dialect.get("leading semicolon"))
-    separator = dialect.get("field separator") or ";"
-    pair_separator = dialect.get("keyval separator") or "="
-    quoted = bool(dialect.get("quoted GFF2 values"))
-    keep_commas = bool(dialect.get("repeated keys"))
-    unescape = dialect.get("fmt") == "gff3" and not gffutils.constants.ignore_url_escape_characters
-    wanted = None if keys is None else frozenset(keys)
-    if wanted is not None and any(pair_separator in key for key in wanted):
-        raise ValueError(f"attribute keys must not contain the separator {pair_separator!r}")
-    prefixes = tuple(key + pair_separator for key in wanted or ())
-    if dialect.get("semicolon in quotes"):
-        # the separator only where an even number of quotes follows it
-        outside_quotes = re.compile(re.escape(separator) + r'(?=(?:[^"]|"[^"]*")*$)')
-        pairs_of = outside_quotes.split
-    else:
-
-        def pairs_of(text: str) -> list[str]:
-            return text.split(separator)
-
-    def split(text: str) -> dict[str, list[str]]:
-        attributes: dict[str, list[str]] = {}
-        if not text:
-            return attributes
-        if strip_trailing:
-            text = text.rstrip(";")
-        if strip_leading:
-            text = text.lstrip(";")
-        pairs = pairs_of(text)
-        if wanted is not None:
-            # keys hold no separator: a pair's key is K iff it is K or starts with K + separator
-            pairs = [pair for pair in pairs if pair.startswith(prefixes) or pair in wanted]
-        for pair in pairs:
-            key, _, value = pair.partition(pair_separator)
-            values = attributes.get(key)
-            if values is None:
-                values = attributes[key] = []
-            if quoted and value:
-                value = value.strip('"')
-            if not value:
-                continue
-            if keep_commas or ", " in value:
-                values.append(value)
-            else:
-                values.extend(value.split(","))
-        if unescape:
-            for values in attributes.values():
-                values[:] = [unquote(value) for value in values]
-        return attributes
-
-    return split
-
-
-def _data_lines(path: str) -> Iterator[tuple[int, str, list[str], tuple[int, int]]]:
-    """Yield ``(line number, line, fields, (start, end))`` per feature line, checking columns.
-
-    ``start`` and ``end`` are 0-based half-open.
-    """
-    number = 0
-    try:
-        with _open(path) as handle:
-            for number, raw in enumerate(handle, start=1):
-                line = raw.decode("utf-8").rstrip("\r\n")
-                if not line or line[0] == "#":
-                    if line == "##FASTA":
-                        return
-                    continue
-                fields = line.split("\t")
-                if len(fields) < 9:
-                    raise InputError(
-                        f"{path}:{number}: not a GTF/GFF3 line: expected 9 tab-separated "
-                        f"columns, found {len(fields)}"
-                    )
-                if fields[6] not in _STRAND_NAMES:
-                    raise InputError(
-                        f"{path}:{number}: not a GTF/GFF3 line: strand (column 7) must be "
-                        f"+, -, . or ?, found {fields[6]!r}"
-                    )
-                yield number, line, fields, _coordinates(path, number, fields[3], fields[4])
-    except UnicodeDecodeError:
-        raise InputError(f"{path}:{number}: not a text GTF/GFF3 file") from None
-    except (OSError, EOFError, zlib.error) as error:
-        where = f"{path}:{number + 1}" if number else path
-        raise InputError(f"{where}: cannot read GTF/GFF3: {_reason(error)}") from None
-
-
-@contextlib.contextmanager
-def _open(path: str) -> Iterator[BinaryIO]:
-    """The file's bytes, gunzipped if need be; opened once, so a pipe works too."""
-    if stat.S_ISCHR(os.stat(path).st_mode) or stat.S_ISBLK(os.stat(path).st_mode):  # /dev/zero
-        raise InputError(f"{path}: is a device, expected a GTF/GFF3 file")
-    with open(path, "rb") as raw:
-        if raw.peek(2)[:2] == b"\x1f\x8b":
-            with gzip.GzipFile(fileobj=raw, mode="rb") as unzipped:
-                yield unzipped
-        else:
-            yield raw
-
-
-def _coordinates(path: str, number: int, start: str, end: str) -> tuple[int, int]:
-    """GFF 1-based inclusive ``start``/``end`` as a 0-based half-open pair."""
-    try:
-        first, last = int(start), int(end)
-    except ValueError:
-        raise InputError(
-            f"{path}:{number}: not a GTF/GFF3 line: start and end (columns 4 and 5) must be "
-            f"integers, found {start!r} and {end!r}"
-        ) from None
-    if first < 1 or last < 0:
-        raise InputError(
-            f"{path}:{number}: coordinates must be positive (GTF/GFF3 are 1-based), "
-            f"found start {first} and end {last}"
-        )
-    return first - 1, last
 
 
 def _values(attributes: Mapping[str, Sequence[str]], key: str) -> list[str]:
@@ -602,9 +413,3 @@ def _biotype_matches(biotype: str, transcript: _Feature, gene: _Feature | None) 
 def _tag_rank(transcript: _Feature) -> int:
     tags = (tag.replace(" ", "_").lower() for tag in _values(transcript.attributes, "tag"))
     return max((CANONICAL_TAGS.get(tag, 0) for tag in tags), default=0)
-
-
-def _reason(error: BaseException) -> str:
-    if isinstance(error, OSError) and error.strerror:
-        return error.strerror
-    return str(error) or type(error).__name__

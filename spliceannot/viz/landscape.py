@@ -16,7 +16,7 @@ import numpy as np
 
 from spliceannot.annotate import Record, VariantScorer
 from spliceannot.errors import InputError
-from spliceannot.readers.annotation import Transcript
+from spliceannot.readers.transcript import Transcript
 from spliceannot.scoring import FIELDS, align_alternate
 from spliceannot.tracks import VariantJob
 from spliceannot.viz.variants import variant_label

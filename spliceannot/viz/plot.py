@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from spliceannot.readers.annotation import Transcript
+from spliceannot.readers.transcript import Transcript
 from spliceannot.scoring import ACCEPTOR, DONOR
 from spliceannot.viz import style
 from spliceannot.viz.landscape import TranscriptLandscape, VariantLandscape
