@@ -38,9 +38,9 @@ def second_model(tmp_path_factory) -> Path:
 def donor_ism(tiny_model):
     """Cone and window ISM of the tiny donor, 45 nt each side (beyond the model's reach of 40)."""
     from spliceannot.engine.weights import load_model
+    from spliceannot.ism import mutagenesis
     from spliceannot.readers.fasta import Reference
-    from spliceannot.viz.ism import mutagenesis
-    from spliceannot.viz.sites import Site
+    from spliceannot.sites import Site
 
     reference = Reference(FASTA)
     model = load_model(str(tiny_model))
@@ -105,9 +105,9 @@ def test_a_drop_is_the_model_on_the_mutated_window(donor_ism, tiny_model):
 def test_minus_strand_is_the_reverse_complement_of_plus(tiny_model, tmp_path):
     """A site on a contig and the same site on its reverse complement give mirrored, complemented drops."""
     from spliceannot.engine.weights import load_model
+    from spliceannot.ism import mutagenesis
     from spliceannot.readers.fasta import Reference
-    from spliceannot.viz.ism import mutagenesis
-    from spliceannot.viz.sites import Site
+    from spliceannot.sites import Site
 
     source = Reference(FASTA)
     forward = source.fetch("chr16", 274103 - 1 - 200, 274103 + 200).upper()  # the tiny donor at 201
@@ -134,7 +134,8 @@ def test_minus_strand_is_the_reverse_complement_of_plus(tiny_model, tmp_path):
 def test_tsv_importance_equals_logo_heights_two_models(tiny_model, second_model, tmp_path):
     from PIL import Image
 
-    from spliceannot.viz.ism import read_tsv, run_ism
+    from spliceannot.ism import read_tsv
+    from spliceannot.viz.ism import run_ism
 
     results, written, drawing = run_ism(
         str(FASTA),
@@ -170,7 +171,7 @@ def test_tsv_importance_equals_logo_heights_two_models(tiny_model, second_model,
 
 def test_site_and_strand_from_the_annotation(chr16_table):
     from spliceannot.readers.annotation import load_annotation
-    from spliceannot.viz.sites import Site, resolve_site
+    from spliceannot.sites import Site, resolve_site
 
     annotation = load_annotation(str(chr16_table))
     expected = Site("chr16", RGS11_ACCEPTOR, "acceptor", "-")

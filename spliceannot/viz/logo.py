@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from spliceannot.ism import Mutagenesis
 from spliceannot.viz import style
-from spliceannot.viz.ism import Mutagenesis
 
 
 @dataclass(frozen=True)

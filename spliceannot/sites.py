@@ -7,9 +7,11 @@ import re
 from dataclasses import dataclass
 
 from spliceannot.errors import InputError
-from spliceannot.readers.annotation import Annotation, Transcript
+from spliceannot.readers.annotation import Annotation
+from spliceannot.readers.transcript import Transcript
+from spliceannot.scoring import ACCEPTOR, DONOR
 
-KINDS = {"acceptor": 1, "donor": 2}  # site kind -> output column
+KINDS = {"acceptor": ACCEPTOR, "donor": DONOR}  # site kind -> output column
 MAX_REGION = 2001  # nucleotides mutated at most (3 mutants each)
 _SITE = re.compile(r"^([^:\s]+):([\d,]+)$")
 _REGION = re.compile(r"^([^:\s]+):([\d,]+)-([\d,]+)$")
