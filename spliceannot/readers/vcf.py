@@ -6,7 +6,9 @@ and handed to htslib through a pipe: each record comes back paired with its
 line exactly as written (so it can be written out unchanged, byte for byte)
 and with its line number (so an error names the line, on standard input and
 pipes too).  BCF files are read by htslib directly; a BCF arriving on a pipe
-is copied through to it unchanged.
+is copied through to it unchanged.  The thread that writes into the pipe is
+:mod:`spliceannot.readers.feeder`; ``--regions`` is
+:mod:`spliceannot.readers.regions`.
 """
 
 from __future__ import annotations
@@ -14,26 +16,36 @@ from __future__ import annotations
 import gzip
 import io
 import os
-import re
 import socket
 import stat
 import sys
-import threading
 import zlib
-from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 from spliceannot.errors import InputError
+from spliceannot.readers.feeder import (
+    CHUNK,
+    Feeder,
+    raw_bytes,
+    read_error_reason,
+    tabix_lines,
+    text_lines,
+)
+from spliceannot.readers.regions import (
+    Region,
+    check_index,
+    check_regions,
+    first_sightings,
+    merge_regions,
+)
 
 STDIN = "-"
 # INFO keys whose definition in an input header is replaced by the annotator's own
 OWN_INFO = ("SpliceAI",)
 _GZIP_MAGIC = b"\x1f\x8b"
 _BCF_MAGIC = b"BCF"
-_CHUNK = 1 << 16
 
 
 def display_name(path: str) -> str:
@@ -74,221 +86,6 @@ class InputRecord:
         return self.record.pos
 
 
-# --------------------------------------------------------------------------- regions
-
-
-@dataclass(frozen=True)
-class Region:
-    """A merged ``--regions`` interval: 0-based half-open, ``end0`` None = to the contig's end."""
-
-    contig: str
-    start0: int
-    end0: int | None
-
-
-_REGION = re.compile(r"^(.+):([0-9,]+)(?:-([0-9,]*))?$")
-
-
-def parse_region(text: str, contigs: set[str] | None = None) -> Region:
-    """``chr``, ``chr:pos``, ``chr:start-`` or ``chr:start-end`` (1-based, inclusive)."""
-    match = _REGION.match(text)
-    if match is None or contigs is not None and text in contigs:
-        return Region(text, 0, None)
-    contig, start, end = match.group(1), int(match.group(2).replace(",", "")), match.group(3)
-    if end is None:
-        stop: int | None = start
-    else:
-        stop = int(end.replace(",", "")) if end.replace(",", "") else None
-    start = max(start, 1)
-    if stop is not None and stop < start:
-        raise InputError(f"--regions: {text!r} ends before it starts")
-    return Region(contig, start - 1, stop)
-
-
-def merge_regions(texts: list[str], contigs: set[str] | None = None) -> list[Region]:
-    """Regions as ``bcftools view -r`` reads them: per contig (in the order first named), sorted and merged."""
-    by_contig: dict[str, list[Region]] = {}
-    for text in texts:
-        region = parse_region(text, contigs)
-        by_contig.setdefault(region.contig, []).append(region)
-    merged: list[Region] = []
-    for contig, regions in by_contig.items():
-        current: Region | None = None
-        for region in sorted(regions, key=lambda r: r.start0):
-            if current is not None and (current.end0 is None or region.start0 <= current.end0):
-                end = None if current.end0 is None or region.end0 is None else max(current.end0, region.end0)
-                current = Region(contig, current.start0, end)
-                continue
-            if current is not None:
-                merged.append(current)
-            current = region
-        merged.append(current)
-    return merged
-
-
-def _first_sightings(regions: list[Region], tagged: Iterator[tuple[int, InputRecord]]) -> Iterator[InputRecord]:
-    """Drop records that an earlier region of the same contig already gave.
-
-    Merged regions of a contig are disjoint and sorted, so a record fetched
-    again for region ``k`` overlapped an earlier region exactly when it
-    starts before that region's end.
-    """
-    seen_until: list[int] = []
-    last_end: dict[str, int] = {}
-    for region in regions:
-        seen_until.append(last_end.get(region.contig, -1))
-        last_end[region.contig] = sys.maxsize if region.end0 is None else region.end0
-    for index, item in tagged:
-        if item.record.start >= seen_until[index]:
-            yield item
-
-
-def index_path(path: str) -> str | None:
-    """The ``.tbi`` or ``.csi`` index beside ``path``, if there is one."""
-    for suffix in (".tbi", ".csi"):
-        if os.path.isfile(path + suffix):
-            return path + suffix
-    return None
-
-
-def _check_index(path: str) -> None:
-    index = index_path(path)
-    if index is None:
-        raise InputError(
-            f"{path}: cannot fetch regions: no index (.tbi/.csi) beside it; "
-            "--regions needs a bgzipped VCF indexed with `tabix -p vcf`, or an indexed BCF"
-        )
-    if os.stat(index).st_mtime < os.stat(path).st_mtime:
-        raise InputError(
-            f"{index}: the index is older than {path}, so it may not describe it; "
-            "re-index it (`tabix -f -p vcf` or `bcftools index -f`)"
-        )
-
-
-# --------------------------------------------------------------------------- the feeder
-
-
-class _Feeder(threading.Thread):
-    """Writes input into a pipe that htslib reads, noting each record line it hands over.
-
-    ``produce(pipe, note)`` writes the bytes; before writing a record's line
-    it calls ``note(tag, number, line)``, so the record htslib returns next
-    always belongs to the oldest noted line.
-    """
-
-    def __init__(self, path: str, produce: Callable, write_fd: socket.socket, *, lines: bool = True) -> None:
-        super().__init__(name="spliceannot-vcf-reader", daemon=True)
-        self.path = path
-        self.produce = produce
-        self.write_fd = write_fd
-        self.lines = lines  # False: a BCF stream, whose records have no text
-        self.resources: list[Callable[[], None]] = []  # closed by this thread when it ends
-        self.stopped = False  # set when the source is closed before the input ended
-        self.pending: deque[tuple[int, int | None, bytes]] = deque()
-        self.error: InputError | None = None
-
-    def run(self) -> None:
-        try:
-            with _SocketWriter(self.write_fd) as pipe:
-                self.produce(pipe, lambda *item: self.pending.append(item))
-        except BrokenPipeError:  # htslib stopped reading (an error, or the run ended early)
-            pass
-        except ValueError as error:
-            if not self.stopped:
-                self.error = InputError(f"{display_name(self.path)}: cannot read input: {_reason(error)}")
-        except InputError as error:
-            self.error = error
-        except (OSError, EOFError, zlib.error) as error:
-            self.error = InputError(f"{display_name(self.path)}: cannot read input: {_reason(error)}")
-        finally:
-            for close in self.resources:
-                close()
-
-
-class _SocketWriter:
-    """Buffered writes into one end of a socket pair, never raising SIGPIPE.
-
-    ``annotate`` restores SIGPIPE's default action so that ``| head`` ends it
-    quietly; a write into a pipe htslib stopped reading would then kill the
-    process, where ``send(MSG_NOSIGNAL)`` raises BrokenPipeError instead.
-    """
-
-    def __init__(self, connection: socket.socket) -> None:
-        self.connection = connection
-        self.parts: list[bytes] = []
-        self.size = 0
-
-    def write(self, data: bytes) -> None:
-        self.parts.append(data)
-        self.size += len(data)
-        if self.size >= _CHUNK:
-            self.flush()
-
-    def flush(self) -> None:
-        if self.parts:
-            data = b"".join(self.parts)
-            self.parts, self.size = [], 0
-            self.connection.sendall(data, socket.MSG_NOSIGNAL)
-
-    def __enter__(self) -> _SocketWriter:
-        return self
-
-    def __exit__(self, kind, error, traceback) -> None:
-        try:
-            if kind is None:
-                self.flush()
-        finally:
-            self.connection.close()
-
-
-def _reason(error: BaseException) -> str:
-    if isinstance(error, EOFError):
-        return "the compressed data ends early (truncated file)"
-    if isinstance(error, OSError) and error.strerror:
-        return error.strerror
-    return str(error) or type(error).__name__
-
-
-def _text_lines(stream: BinaryIO) -> Callable:
-    """A ``produce`` function for VCF text: header lines as they are, record lines noted."""
-
-    def produce(pipe, note) -> None:
-        number = 0
-        in_header = True
-        for raw in stream:
-            number += 1
-            if in_header:
-                in_header = not raw.startswith(b"#CHROM")
-            else:
-                note(0, number, raw.rstrip(b"\r\n"))
-            pipe.write(raw)
-
-    return produce
-
-
-def _raw_bytes(stream: BinaryIO) -> Callable:
-    def produce(pipe, note) -> None:
-        while chunk := stream.read(_CHUNK):
-            pipe.write(chunk)
-
-    return produce
-
-
-def _tabix_lines(tabix, regions: list[Region]) -> Callable:
-    """A ``produce`` function: the header, then the raw lines of each region (tagged by region)."""
-
-    def produce(pipe, note) -> None:
-        for line in tabix.header:
-            pipe.write(line.encode("latin-1") + b"\n")
-        for index, region in enumerate(regions):
-            for text in tabix.fetch(region.contig, region.start0, region.end0):
-                line = text.encode("latin-1")
-                note(index, None, line)
-                pipe.write(line + b"\n")
-
-    return produce
-
-
 # --------------------------------------------------------------------------- the source
 
 
@@ -303,8 +100,15 @@ class VariantSource:
         The input path (``-`` = standard input).
     """
 
-    def __init__(self, path: str, handle, *, feeder: _Feeder | None = None, closers=(),
-                 regions: list[Region] | None = None) -> None:
+    def __init__(
+        self,
+        path: str,
+        handle,
+        *,
+        feeder: Feeder | None = None,
+        closers=(),
+        regions: list[Region] | None = None,
+    ) -> None:
         self.path = path
         self.handle = handle
         self.header = handle.header
@@ -330,9 +134,9 @@ class VariantSource:
                 for index, region in enumerate(self._regions)
                 for record in self.handle.fetch(region.contig, region.start0, region.end0)
             )
-            return _first_sightings(self._regions, tagged)
+            return first_sightings(self._regions, tagged)
         if self._regions is not None:
-            return _first_sightings(self._regions, self._parsed())
+            return first_sightings(self._regions, self._parsed())
         return (item for _, item in self._parsed())
 
     def _parsed(self) -> Iterator[tuple[int, InputRecord]]:
@@ -427,14 +231,14 @@ def open_variants(
     if regions:
         if mode != "file":
             raise InputError(f"{display_name(path)}: --regions needs an indexed file, not a stream")
-        _check_index(path)
+        check_index(path)
     if mode == "file" and _file_is_bcf(path):
         handle = _pysam_open(pysam, path, threads=threads)
         if regions:
             contigs = set(handle.header.contigs)
             merged = merge_regions(regions, contigs)
             try:
-                _check_regions(merged, contigs, path)
+                check_regions(merged, contigs, path)
             except InputError:
                 handle.close()
                 raise
@@ -446,32 +250,31 @@ def open_variants(
         contigs = set(tabix.contigs)
         merged = merge_regions(regions, contigs)
         try:
-            _check_regions(merged, contigs, path)
+            check_regions(merged, contigs, path)
         except InputError:
             tabix.close()
             raise
-        feeder, handle = _through_pipe(pysam, path, _tabix_lines(tabix, merged), [tabix.close], closers)
+        feeder, handle = _through_pipe(
+            pysam, path, tabix_lines(tabix, merged), [tabix.close], closers
+        )
     else:
         stream = _open_stream(path)
         try:
             is_bcf = stream.peek(len(_BCF_MAGIC))[: len(_BCF_MAGIC)] == _BCF_MAGIC
         except (OSError, EOFError, zlib.error) as error:
             stream.close()
-            raise InputError(f"{display_name(path)}: not a readable VCF/BCF file ({_reason(error)})") from None
-        produce = _raw_bytes(stream) if is_bcf else _text_lines(stream)
-        feeder, handle = _through_pipe(pysam, path, produce, [stream.close], closers, lines=not is_bcf)
+            raise InputError(
+                f"{display_name(path)}: not a readable VCF/BCF file ({read_error_reason(error)})"
+            ) from None
+        produce = raw_bytes(stream) if is_bcf else text_lines(stream)
+        feeder, handle = _through_pipe(
+            pysam, path, produce, [stream.close], closers, lines=not is_bcf
+        )
     source = VariantSource(path, handle, feeder=feeder, closers=closers, regions=merged)
     for key in own_info:
         if key in source.header.info:
             source.header.info.remove_header(key)
     return source
-
-
-
-def _check_regions(regions: list[Region], contigs: set[str], path: str) -> None:
-    for region in regions:
-        if region.contig not in contigs:
-            raise InputError(f"{path}: cannot fetch region {region.contig!r}: no such contig in the index")
 
 
 def _check_path(path: str) -> str:
@@ -515,17 +318,19 @@ def _open_stream(path: str) -> io.BufferedReader:
     """The input's bytes, decompressed when gzip/bgzip compressed."""
     if path == STDIN:
         try:
-            raw = io.BufferedReader(io.FileIO(os.dup(sys.stdin.fileno()), "rb"), _CHUNK)
+            raw = io.BufferedReader(io.FileIO(os.dup(sys.stdin.fileno()), "rb"), CHUNK)
         except (AttributeError, ValueError, io.UnsupportedOperation):  # stdin replaced in-process
-            raw = io.BufferedReader(getattr(sys.stdin, "buffer", sys.stdin), _CHUNK)
+            raw = io.BufferedReader(getattr(sys.stdin, "buffer", sys.stdin), CHUNK)
     else:
-        raw = io.BufferedReader(io.FileIO(path, "rb"), _CHUNK)
+        raw = io.BufferedReader(io.FileIO(path, "rb"), CHUNK)
     if raw.peek(2)[:2] == _GZIP_MAGIC:
-        return io.BufferedReader(gzip.GzipFile(fileobj=raw, mode="rb"), _CHUNK)
+        return io.BufferedReader(gzip.GzipFile(fileobj=raw, mode="rb"), CHUNK)
     return raw
 
 
-def _through_pipe(pysam, path: str, produce: Callable, resources: list, closers: list, *, lines: bool = True):
+def _through_pipe(
+    pysam, path: str, produce: Callable, resources: list, closers: list, *, lines: bool = True
+):
     """Start a feeder writing into a pipe and open htslib on the other end.
 
     htslib reads a duplicate of the pipe's read end; ours goes into
@@ -536,7 +341,7 @@ def _through_pipe(pysam, path: str, produce: Callable, resources: list, closers:
     read_end.shutdown(socket.SHUT_WR)
     write_end.shutdown(socket.SHUT_RD)
     reader = io.FileIO(read_end.detach(), "rb", closefd=True)
-    feeder = _Feeder(path, produce, write_end, lines=lines)
+    feeder = Feeder(display_name(path), produce, write_end, lines=lines)
     feeder.resources = list(resources)
     feeder.start()
     try:
@@ -558,7 +363,9 @@ def _pysam_open(pysam, source, *, name: str | None = None, threads: int = 0):
     except (OSError, ValueError, NotImplementedError) as error:
         raise InputError(f"{name}: not a readable VCF/BCF file ({error})") from None
     except TypeError:  # pysam cannot name a stream in the OSError it builds for a failed open
-        raise InputError(f"{name}: not a readable VCF/BCF file (htslib cannot parse its header)") from None
+        raise InputError(
+            f"{name}: not a readable VCF/BCF file (htslib cannot parse its header)"
+        ) from None
     if handle.format not in ("VCF", "BCF"):
         handle.close()
         raise InputError(f"{name}: not a VCF/BCF file (found {handle.format})")
