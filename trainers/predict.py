@@ -31,7 +31,6 @@ The pieces:
 from __future__ import annotations
 
 import contextlib
-import copy
 import gzip
 import logging
 import os
@@ -41,15 +40,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import torch
-from torch.nn import functional as F
 
 from spliceannot.atomic import discard, publish, temporary_beside
 from spliceannot.encoding import BASE_CODES, COMPLEMENT_CODES
-from spliceannot.engine._device import resolve_device
-from spliceannot.engine.architecture import UNITS_PER_GROUP
-from spliceannot.engine.fused import FusedSpliceAI
-from spliceannot.engine.model import Ensemble, scale_logits
+from spliceannot.engine.model import Ensemble
+from spliceannot.engine.runner import Network
 from spliceannot.engine.weights import LoadedModel
 from spliceannot.errors import InputError
 from spliceannot.readers.contigs import ContigMatcher
@@ -69,9 +64,6 @@ HDF5_VERSION = "1"
 
 Interval = tuple[int, int]  # 0-based half-open
 
-_ONE_HOT_ROWS = np.array(
-    [[0, 0, 0, 0], [1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]], dtype=np.float32
-)
 _NOT_ACGT = re.compile(rb"[^ACGTacgt]+")
 
 
@@ -153,169 +145,6 @@ def intersect_intervals(a: Sequence[Interval], b: Sequence[Interval]) -> list[In
         else:
             j += 1
     return result
-
-
-# ----------------------------------------------------------------------------- network
-
-
-Conv = Callable[[torch.Tensor, torch.Tensor, torch.Tensor, int], torch.Tensor]
-
-
-def _torch_conv(
-    x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, dilation: int
-) -> torch.Tensor:
-    return F.conv1d(x, weight, bias, dilation=dilation)
-
-
-def _mkldnn_conv(
-    x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, dilation: int
-) -> torch.Tensor:
-    return torch.mkldnn_convolution(x, weight, bias, [0], [1], [dilation], 1)
-
-
-def choose_conv(device: torch.device) -> Conv:
-    """The convolution to use on ``device``.
-
-    On CPU, oneDNN's convolution is called directly: ``F.conv1d`` picks a
-    kernel by batch size, length, width and thread count, and the kernels
-    round differently, so a position's value would depend on its chunk and
-    on ``--threads``.  oneDNN alone gives the same bits for a position at
-    the same offset modulo 64 in any tensor.  Elsewhere (CUDA, or a torch
-    without oneDNN) ``F.conv1d``.
-    """
-    if device.type != "cpu" or not torch.backends.mkldnn.is_available():
-        return _torch_conv
-    try:
-        probe = torch.zeros(1, 2, 8)
-        _mkldnn_conv(probe, torch.zeros(2, 2, 3), torch.zeros(2), 2)
-    except (AttributeError, RuntimeError, TypeError):
-        return _torch_conv
-    return _mkldnn_conv
-
-
-def _unit_forward(unit: torch.nn.Module, x: torch.Tensor, conv: Conv) -> torch.Tensor:
-    """A residual unit: BatchNorm-folded (``FusedUnit`` buffers) or the plain module."""
-    if not hasattr(unit, "weight1"):
-        return unit(x)
-
-    def act(h: torch.Tensor) -> torch.Tensor:
-        return F.leaky_relu_(h, 0.1) if unit.leaky else h.relu_()
-
-    h = act(torch.addcmul(unit.shift1, x, unit.scale1))
-    h = act(conv(h, unit.weight1, unit.bias1, unit.dilation))
-    h = conv(h, unit.weight2, unit.bias2, unit.dilation)
-    return h.add_(x[..., unit.radius : x.shape[-1] - unit.radius])
-
-
-def _member_logits(member: torch.nn.Module, x: torch.Tensor, conv: Conv) -> torch.Tensor:
-    """Logits of a :class:`SpliceAI` or ``FusedSpliceAI`` member (the same layer walk)."""
-
-    def pointwise(layer: torch.nn.Conv1d, h: torch.Tensor) -> torch.Tensor:
-        return conv(h, layer.weight, layer.bias, 1)
-
-    x = pointwise(member.stem, x)
-    skip = pointwise(member.stem_skip, x)
-    for index, unit in enumerate(member.units):
-        x = _unit_forward(unit, x, conv)
-        if (index + 1) % UNITS_PER_GROUP == 0:
-            trim = (skip.shape[-1] - x.shape[-1]) // 2
-            group_skip = pointwise(member.group_skips[index // UNITS_PER_GROUP], x)
-            skip = skip[..., trim : trim + x.shape[-1]] + group_skip
-    return pointwise(member.head, skip)
-
-
-def _inference_members(
-    ensemble: Ensemble, device: torch.device, fused: bool
-) -> list[torch.nn.Module]:
-    """Copies of the members on ``device``; BatchNorm folded if ``fused`` and possible."""
-    members = []
-    for member in ensemble.members:
-        member = copy.deepcopy(member).eval()
-        if fused:
-            try:
-                member = FusedSpliceAI(member)
-            except (AttributeError, TypeError, RuntimeError) as error:  # a member of another shape
-                log.warning("BatchNorm folding unavailable (%s); using the plain network", error)
-        members.append(member.to(device).eval())
-    return members
-
-
-class Network:
-    """An ensemble prepared for inference on base codes.
-
-    Parameters
-    ----------
-    model
-        A :class:`LoadedModel` or an :class:`Ensemble`.
-    device
-        ``auto``, ``cpu``, ``cuda`` or ``cuda:N``.
-    fused
-        Use BatchNorm-folded members (faster; equal to float32 rounding).
-    tf32
-        On CUDA, allow TF32 convolutions (faster, ~1e-3 less exact).  Off by
-        default: CUDA then computes in full float32.  cuDNN's algorithms are
-        the deterministic ones either way.
-
-    Notes
-    -----
-    The members' softmax probabilities are summed in member order in
-    float32 and divided by their number, after the ensemble's temperature,
-    exactly as :class:`~spliceannot.engine.model.Ensemble` averages them.
-    """
-
-    def __init__(
-        self,
-        model: LoadedModel | Ensemble,
-        *,
-        device: str = "auto",
-        fused: bool = True,
-        tf32: bool = False,
-    ) -> None:
-        ensemble = model.ensemble if isinstance(model, LoadedModel) else model
-        self.device = resolve_device(device)
-        self.temperature = ensemble.temperature
-        self.flank = ensemble.flank
-        self.members = _inference_members(ensemble, self.device, fused)
-        self.conv = choose_conv(self.device)
-        self.tf32 = tf32
-        self._rows = torch.from_numpy(_ONE_HOT_ROWS).to(self.device)
-
-    def __call__(self, codes: np.ndarray) -> np.ndarray:
-        """Probabilities for base codes.
-
-        Parameters
-        ----------
-        codes
-            uint8 ``(batch, L)`` from :func:`window_codes`, ``L > flank``.
-
-        Returns
-        -------
-        numpy.ndarray
-            float32 ``(batch, L - flank, 3)`` (neither, acceptor, donor).
-        """
-        with torch.inference_mode(), self._cuda_settings():
-            tokens = torch.from_numpy(np.ascontiguousarray(codes)).to(self.device).long()
-            x = self._rows[tokens].transpose(1, 2).contiguous()
-            total = None
-            for member in self.members:
-                logits = scale_logits(_member_logits(member, x, self.conv), self.temperature)
-                probs = F.softmax(logits.float(), dim=1)
-                total = probs if total is None else total + probs
-            mean = total / len(self.members)
-            return mean.transpose(1, 2).cpu().numpy()
-
-    @contextlib.contextmanager
-    def _cuda_settings(self) -> Iterator[None]:
-        if self.device.type != "cuda":
-            yield
-            return
-        cudnn = torch.backends.cudnn
-        saved = (cudnn.allow_tf32, cudnn.deterministic, cudnn.benchmark)
-        cudnn.allow_tf32, cudnn.deterministic, cudnn.benchmark = self.tf32, True, False
-        try:
-            yield
-        finally:
-            cudnn.allow_tf32, cudnn.deterministic, cudnn.benchmark = saved
 
 
 # ----------------------------------------------------------------------------- chunked prediction

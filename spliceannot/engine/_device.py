@@ -1,8 +1,13 @@
-"""Device choice and CPU threading, in one place."""
+"""Device choice, CPU threading, the convolution kernel per device and CUDA settings, in one place."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import torch
+
+from spliceannot.engine.model import Conv, torch_conv
 
 DEVICES = ("auto", "cpu", "cuda")
 
@@ -22,3 +27,42 @@ def set_cpu_threads(threads: int | None) -> None:
     """Use ``threads`` intra-op CPU threads (None keeps torch's default)."""
     if threads:
         torch.set_num_threads(threads)
+
+
+def _mkldnn_conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, dilation: int) -> torch.Tensor:
+    return torch.mkldnn_convolution(x, weight, bias, [0], [1], [dilation], 1)
+
+
+def choose_conv(device: torch.device) -> Conv:
+    """The convolution whose bits do not depend on where a position sits, on ``device``.
+
+    On CPU, oneDNN's convolution is called directly: ``F.conv1d`` picks a
+    kernel by batch size, length, width and thread count, and the kernels
+    round differently, so a position's value would depend on its chunk and
+    on the thread count.  oneDNN alone gives the same bits for a position at
+    the same offset modulo 64 in any tensor.  Elsewhere (CUDA, or a torch
+    without oneDNN) ``F.conv1d``.
+    """
+    if device.type != "cpu" or not torch.backends.mkldnn.is_available():
+        return torch_conv
+    try:
+        probe = torch.zeros(1, 2, 8)
+        _mkldnn_conv(probe, torch.zeros(2, 2, 3), torch.zeros(2), 2)
+    except (AttributeError, RuntimeError, TypeError):
+        return torch_conv
+    return _mkldnn_conv
+
+
+@contextlib.contextmanager
+def cuda_settings(device: torch.device, *, tf32: bool = False) -> Iterator[None]:
+    """On CUDA: TF32 convolutions only if ``tf32``, deterministic cuDNN algorithms; restored after."""
+    if device.type != "cuda":
+        yield
+        return
+    cudnn = torch.backends.cudnn
+    saved = (cudnn.allow_tf32, cudnn.deterministic, cudnn.benchmark)
+    cudnn.allow_tf32, cudnn.deterministic, cudnn.benchmark = tf32, True, False
+    try:
+        yield
+    finally:
+        cudnn.allow_tf32, cudnn.deterministic, cudnn.benchmark = saved

@@ -2,8 +2,13 @@
 
 Every residual unit has two dilated convolutions of kernel width ``W`` and
 dilation ``d``; units come in groups of four that share ``(W, d)``.  A model
-with flank ``F`` uses the first ``len(GROUPS_BY_FLANK[F])`` groups, and its
-context (the flank) is ``2 * sum over units of d * (W - 1)``.
+with flank ``F`` uses the first ``FLANKS[F]`` groups, and its context (the
+flank) is ``2 * sum over units of d * (W - 1)``.
+
+The trunk (stem, residual units, skip convolutions) is shared by every
+family built on it; what a family adds is data here: how many channels its
+head emits and how they become probabilities (``Architecture.outputs`` and
+``Architecture.head``, resolved by :mod:`spliceannot.engine.model`).
 """
 
 from __future__ import annotations
@@ -27,6 +32,10 @@ FLANKS: dict[int, int] = {_flank_of(GROUPS[:n]): n for n in range(1, len(GROUPS)
 
 ACTIVATIONS = ("relu", "leaky_relu")
 
+HEADS = ("softmax",)
+"""How head logits become probabilities: ``softmax`` over the channel axis
+(SpliceAI's three classes, after the ensemble's temperature)."""
+
 
 @dataclass(frozen=True)
 class Architecture:
@@ -41,17 +50,25 @@ class Architecture:
         ``relu`` (Illumina's models) or ``leaky_relu`` (slope 0.1, OpenSpliceAI).
     batchnorm_eps
         BatchNorm epsilon: 1e-3 for the Keras models, 1e-5 for PyTorch-trained ones.
+    outputs
+        Channels of the head's 1x1 convolution (3: neither, acceptor, donor).
+    head
+        How the head's logits become probabilities (one of ``HEADS``).
     """
 
     flank: int = 10000
     activation: str = "relu"
     batchnorm_eps: float = 1e-3
+    outputs: int = len(CLASSES)
+    head: str = "softmax"
 
     def __post_init__(self) -> None:
         if self.flank not in FLANKS:
             raise ValueError(f"flank must be one of {sorted(FLANKS)}, got {self.flank}")
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {ACTIVATIONS}, got {self.activation!r}")
+        if self.head not in HEADS or self.outputs < 1:
+            raise ValueError(f"head must be one of {HEADS} with at least one output, got {self.head!r}, {self.outputs}")
 
     @property
     def groups(self) -> tuple[tuple[int, int], ...]:

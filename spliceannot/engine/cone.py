@@ -29,11 +29,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torch.nn import functional as F
 
 from spliceannot.engine.architecture import UNITS_PER_GROUP
-from spliceannot.engine.fused import FusedSpliceAI
-from spliceannot.engine.model import Ensemble, scale_logits
+from spliceannot.engine.model import Ensemble, SpliceAI
 
 
 @dataclass(frozen=True)
@@ -91,10 +89,10 @@ class _Span:
         return _Span(self.lo - by, self.hi + by)
 
 
-def _cumulative_radii(model: FusedSpliceAI) -> list[int]:
+def _cumulative_radii(model: SpliceAI) -> list[int]:
     radii = [0]
-    for unit in model.units:
-        radii.append(radii[-1] + unit.radius)
+    for radius in model.architecture.unit_radii():
+        radii.append(radii[-1] + radius)
     return radii
 
 
@@ -108,7 +106,8 @@ class ConeRunner:
     Parameters
     ----------
     ensemble
-        The networks (averaged as :class:`~spliceannot.engine.model.Ensemble` does).
+        The networks (averaged as :class:`~spliceannot.engine.model.Ensemble`
+        does); BatchNorm-folded copies of them run here.
     device
         Where to compute.
     batch_size
@@ -121,8 +120,8 @@ class ConeRunner:
     def __init__(
         self, ensemble: Ensemble, device: torch.device, batch_size: int = 32, max_positions: int = 65_536
     ) -> None:
-        self.ensemble = ensemble
-        self.members = [FusedSpliceAI(member).to(device) for member in ensemble.members]
+        self.ensemble = ensemble.for_inference(device)
+        self.members = list(self.ensemble.members)
         self.device = device
         self.batch_size = max(1, batch_size)
         self.max_positions = max_positions
@@ -195,32 +194,22 @@ class ConeRunner:
                 total = len(tile)
         return groups
 
-    def _probabilities(self, logits: torch.Tensor) -> torch.Tensor:
-        logits = scale_logits(logits, self.ensemble.temperature)
-        return F.softmax(logits.float(), dim=1)
-
     def _reference_pass(
-        self, member: FusedSpliceAI, tiles: dict[int, np.ndarray]
+        self, member: SpliceAI, tiles: dict[int, np.ndarray]
     ) -> tuple[dict[int, list[torch.Tensor]], dict[int, torch.Tensor]]:
         """Every layer's activations ``(32, length)`` and the probabilities ``(3, L - flank)`` of each tile."""
         activations = {}
         probabilities = {}
         for tile_id, tile in tiles.items():
-            x = member.stem(torch.from_numpy(np.ascontiguousarray(tile, dtype=np.float32)).to(self.device).T[None])
-            layers = [x[0]]
-            skip = member.stem_skip(x)
-            for index, unit in enumerate(member.units):
-                x = unit(x)
-                layers.append(x[0])
-                if _is_skip_layer(index + 1):
-                    trim = (skip.shape[-1] - x.shape[-1]) // 2
-                    skip = skip[..., trim : trim + x.shape[-1]] + member.group_skips[index // UNITS_PER_GROUP](x)
-            activations[tile_id] = layers
-            probabilities[tile_id] = self._probabilities(member.head(skip))[0]
+            x = torch.from_numpy(np.ascontiguousarray(tile, dtype=np.float32)).to(self.device).T[None]
+            layers: list[torch.Tensor] = []
+            logits = member(x, activations=layers)
+            activations[tile_id] = [layer[0] for layer in layers]
+            probabilities[tile_id] = self.ensemble.probabilities(logits)[0]
         return activations, probabilities
 
     def _alternate_pass(
-        self, member: FusedSpliceAI, activations: dict[int, list[torch.Tensor]], batch: Sequence[Substitution]
+        self, member: SpliceAI, activations: dict[int, list[torch.Tensor]], batch: Sequence[Substitution]
     ) -> torch.Tensor:
         """Probabilities ``(batch, 3, output_length)`` of substitutions sharing one geometry."""
         radii = _cumulative_radii(member)
@@ -264,7 +253,7 @@ class ConeRunner:
                 current, span = unit(inputs), new_span
             if _is_skip_layer(layer):
                 skip = skip + member.group_skips[layer // UNITS_PER_GROUP - 1](assemble(layer, output, current, span))
-        return self._probabilities(member.head(skip))
+        return self.ensemble.probabilities(member.head(skip))
 
     def _gather(
         self,

@@ -1,14 +1,29 @@
-"""The SpliceAI network (all four flanks) and ensembles of it.
+"""The SpliceAI network (all four flanks) and ensembles of it: the one forward pass.
 
 Convolutions are *valid* (unpadded): an input of shape ``(batch, 4, L)``
 gives ``L - flank`` output positions, exactly the central positions a
 zero-padded ("same") SpliceAI computes after cropping, without spending work
 on context that is thrown away.
+
+Every caller (training, evaluation, annotate's window and cone paths, ISM,
+genome-wide predict) runs this module's layers.  Two things vary, neither
+of them a second copy of the network:
+
+- **the convolution kernel**: ``forward`` takes a ``conv`` function
+  (:func:`torch_conv` by default; predict passes oneDNN's, see
+  :func:`spliceannot.engine._device.choose_conv`);
+- **folded BatchNorm** (inference only): :meth:`SpliceAI.folded` returns a
+  copy whose residual units compute ``x + conv2(act(conv1'(act(a * x + b))))``,
+  with BatchNorm 1 as the per-channel affine map ``a, b`` and BatchNorm 2
+  folded into conv1's weights and bias.  That saves two of the four
+  elementwise passes per unit; the numbers agree with the plain units to
+  float32 rounding.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import copy
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
@@ -16,6 +31,18 @@ from torch.nn import functional as F
 
 from spliceannot.engine.architecture import CHANNELS, UNITS_PER_GROUP, Architecture
 from spliceannot.errors import ModelError
+
+Conv = Callable[[torch.Tensor, torch.Tensor, torch.Tensor, int], torch.Tensor]
+"""``conv(x, weight, bias, dilation)``: a valid, stride-1 1-D convolution."""
+
+
+def torch_conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, dilation: int) -> torch.Tensor:
+    """``F.conv1d``, as ``nn.Conv1d`` calls it."""
+    return F.conv1d(x, weight, bias, dilation=dilation)
+
+
+def _pointwise(layer: nn.Conv1d, x: torch.Tensor, conv: Conv) -> torch.Tensor:
+    return conv(x, layer.weight, layer.bias, 1)
 
 
 def _activation(name: str) -> nn.Module:
@@ -25,6 +52,12 @@ def _activation(name: str) -> nn.Module:
 def _center_crop(x: torch.Tensor, length: int) -> torch.Tensor:
     trim = (x.shape[-1] - length) // 2
     return x[..., trim : trim + length]
+
+
+def _batchnorm_affine(norm: nn.BatchNorm1d) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(scale, shift)`` with ``norm(x) == scale * x + shift`` per channel (eval statistics)."""
+    scale = norm.weight / torch.sqrt(norm.running_var + norm.eps)
+    return scale, norm.bias - norm.running_mean * scale
 
 
 class ResidualUnit(nn.Module):
@@ -41,26 +74,54 @@ class ResidualUnit(nn.Module):
         self.norm2 = nn.BatchNorm1d(CHANNELS, eps=eps)
         self.conv2 = nn.Conv1d(CHANNELS, CHANNELS, width, dilation=dilation)
         self.act = _activation(activation)
+        self.leaky = activation == "leaky_relu"
+        self.dilation = dilation
         self.radius = dilation * (width - 1)
+        self.is_folded = False
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.conv1(self.act(self.norm1(x)))
-        out = self.conv2(self.act(self.norm2(out)))
-        return x[..., self.radius : x.shape[-1] - self.radius] + out
+    def fold(self) -> None:
+        """Fold both BatchNorms into buffers (their current running statistics), for inference."""
+        with torch.no_grad():
+            scale1, shift1 = _batchnorm_affine(self.norm1)
+            scale2, shift2 = _batchnorm_affine(self.norm2)
+            folded = {
+                "scale1": scale1[:, None],
+                "shift1": shift1[:, None],
+                "weight1": self.conv1.weight * scale2[:, None, None],
+                "bias1": self.conv1.bias * scale2 + shift2,
+            }
+            for name, value in folded.items():
+                self.register_buffer(name, value.clone(), persistent=False)
+        self.is_folded = True
+
+    def forward(self, x: torch.Tensor, conv: Conv = torch_conv) -> torch.Tensor:
+        """``(batch, 32, L)`` -> ``(batch, 32, L - 2 * radius)``."""
+        identity = x[..., self.radius : x.shape[-1] - self.radius]
+        if self.is_folded:
+            h = self._act_(torch.addcmul(self.shift1, x, self.scale1))
+            h = self._act_(conv(h, self.weight1, self.bias1, self.dilation))
+            h = conv(h, self.conv2.weight, self.conv2.bias, self.dilation)
+            return h.add_(identity)
+        out = conv(self.act(self.norm1(x)), self.conv1.weight, self.conv1.bias, self.dilation)
+        out = conv(self.act(self.norm2(out)), self.conv2.weight, self.conv2.bias, self.dilation)
+        return identity + out
+
+    def _act_(self, x: torch.Tensor) -> torch.Tensor:
+        return F.leaky_relu_(x, 0.1) if self.leaky else x.relu_()
 
 
 class SpliceAI(nn.Module):
-    """One SpliceAI network.
+    """One network of the SpliceAI trunk and a 1x1 head.
 
     Parameters
     ----------
     architecture
-        Flank, activation and BatchNorm epsilon.
+        Flank, activation, BatchNorm epsilon, and the head's outputs.
 
     Notes
     -----
     ``forward`` maps one-hot DNA ``(batch, 4, L)`` (channels A, C, G, T) to
-    logits ``(batch, 3, L - flank)`` (classes neither, acceptor, donor).
+    logits ``(batch, outputs, L - flank)`` (SpliceAI: neither, acceptor, donor).
     """
 
     def __init__(self, architecture: Architecture | None = None) -> None:
@@ -76,21 +137,47 @@ class SpliceAI(nn.Module):
         self.group_skips = nn.ModuleList(
             nn.Conv1d(CHANNELS, CHANNELS, 1) for _ in arch.groups
         )
-        self.head = nn.Conv1d(CHANNELS, 3, 1)
+        self.head = nn.Conv1d(CHANNELS, arch.outputs, 1)
 
     @property
     def flank(self) -> int:
         return self.architecture.flank
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits ``(batch, 3, L - flank)`` for one-hot input ``(batch, 4, L)``."""
-        x = self.stem(x)
-        skip = self.stem_skip(x)
+    def forward(
+        self,
+        x: torch.Tensor,
+        conv: Conv = torch_conv,
+        activations: list[torch.Tensor] | None = None,
+    ) -> torch.Tensor:
+        """Logits ``(batch, outputs, L - flank)`` for one-hot input ``(batch, 4, L)``.
+
+        Parameters
+        ----------
+        conv
+            The convolution every layer uses.
+        activations
+            If given, the stem's output and every unit's output
+            ``(batch, 32, L - 2 * R_k)`` are appended to it, in order.
+        """
+        x = _pointwise(self.stem, x, conv)
+        if activations is not None:
+            activations.append(x)
+        skip = _pointwise(self.stem_skip, x, conv)
         for index, unit in enumerate(self.units):
-            x = unit(x)
+            x = unit(x, conv)
+            if activations is not None:
+                activations.append(x)
             if (index + 1) % UNITS_PER_GROUP == 0:
-                skip = _center_crop(skip, x.shape[-1]) + self.group_skips[index // UNITS_PER_GROUP](x)
-        return self.head(skip)
+                group_skip = _pointwise(self.group_skips[index // UNITS_PER_GROUP], x, conv)
+                skip = _center_crop(skip, x.shape[-1]) + group_skip
+        return _pointwise(self.head, skip, conv)
+
+    def folded(self) -> SpliceAI:
+        """An inference copy (eval mode) whose units have BatchNorm folded (see the module notes)."""
+        twin = copy.deepcopy(self).eval()
+        for unit in twin.units:
+            unit.fold()
+        return twin
 
 
 Temperature = float | tuple[float, float, float]
@@ -135,13 +222,22 @@ def scale_logits(logits: torch.Tensor, temperature: Temperature) -> torch.Tensor
     return logits
 
 
+def softmax_probabilities(logits: torch.Tensor, temperature: Temperature) -> torch.Tensor:
+    """The ``softmax`` head: float32 softmax over axis 1 of the temperature-scaled logits."""
+    return F.softmax(scale_logits(logits, temperature).float(), dim=1)
+
+
+HEADS: dict[str, Callable[[torch.Tensor, Temperature], torch.Tensor]] = {"softmax": softmax_probabilities}
+"""``Architecture.head`` -> ``probabilities(logits, temperature)`` (keys: ``architecture.HEADS``)."""
+
+
 class Ensemble(nn.Module):
-    """Members of one flank whose softmax probabilities are averaged.
+    """Members of one architecture whose probabilities are averaged.
 
     Parameters
     ----------
     members
-        Networks sharing a flank.
+        Networks sharing a flank and a head.
     temperature
         Logits are divided by this before the softmax (1.0 = uncalibrated):
         a scalar or one value per class (see :func:`normalize_temperature`).
@@ -154,6 +250,9 @@ class Ensemble(nn.Module):
         flanks = {m.flank for m in members}
         if len(flanks) != 1:
             raise ValueError(f"ensemble members disagree on flank: {sorted(flanks)}")
+        heads = {(m.architecture.outputs, m.architecture.head) for m in members}
+        if len(heads) != 1:
+            raise ValueError(f"ensemble members disagree on their head: {sorted(heads)}")
         self.members = nn.ModuleList(members)
         self.temperature = normalize_temperature(temperature)
 
@@ -161,18 +260,29 @@ class Ensemble(nn.Module):
     def flank(self) -> int:
         return self.members[0].flank
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Mean probabilities ``(batch, L - flank, 3)`` for one-hot ``(batch, 4, L)``.
+    def probabilities(self, logits: torch.Tensor) -> torch.Tensor:
+        """One member's probabilities ``(batch, outputs, n)`` from its logits, after the temperature."""
+        return HEADS[self.members[0].architecture.head](logits, self.temperature)
+
+    def forward(self, x: torch.Tensor, conv: Conv = torch_conv) -> torch.Tensor:
+        """Mean probabilities ``(batch, L - flank, outputs)`` for one-hot ``(batch, 4, L)``.
 
         The mean is a running float32 sum over members divided by their
         number, the order in which SpliceAI averages its five models.
         """
         total = None
         for member in self.members:
-            logits = scale_logits(member(x), self.temperature)
-            probs = F.softmax(logits.float(), dim=1)
+            probs = self.probabilities(member(x, conv))
             total = probs if total is None else total + probs
         return (total / len(self.members)).transpose(1, 2)
+
+    def for_inference(self, device: torch.device, *, fold: bool = True) -> Ensemble:
+        """Copies of the members (BatchNorm folded if ``fold``) on ``device``, in eval mode.
+
+        Folding happens where the members are, before they move.
+        """
+        members = [member.folded() if fold else copy.deepcopy(member).eval() for member in self.members]
+        return Ensemble([member.to(device) for member in members], self.temperature).eval()
 
 
 def load_state(model: SpliceAI, state: dict[str, torch.Tensor]) -> None:

@@ -1,8 +1,7 @@
-"""Batched inference over windows of different lengths.
+"""Running an ensemble on inputs: one-hot windows (:class:`Predictor`) or base codes (:class:`Network`).
 
-Convolutions are valid, so the first ``L - flank`` outputs of a window do
-not depend on anything to its right: windows of different lengths share a
-batch by padding with zeros (``N``) on the right.
+Both call :class:`~spliceannot.engine.model.Ensemble`'s one forward pass;
+they differ in how inputs arrive and in the numerics they promise.
 """
 
 from __future__ import annotations
@@ -12,12 +11,21 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from spliceannot.engine._device import resolve_device
+from spliceannot.encoding import one_hot
+from spliceannot.engine._device import choose_conv, cuda_settings, resolve_device
+from spliceannot.engine.model import Ensemble
 from spliceannot.engine.weights import LoadedModel
+
+CODE_LETTERS = b"NACGT"
+"""The letter of each base code (0 N, 1 A, 2 C, 3 G, 4 T; ``encoding.BASE_CODES``)."""
 
 
 class Predictor:
-    """Run a loaded ensemble over one-hot windows, in batches.
+    """Run a loaded ensemble over one-hot windows of different lengths, in batches.
+
+    Convolutions are valid, so the first ``L - flank`` outputs of a window do
+    not depend on anything to its right: windows of different lengths share a
+    batch by padding with zeros (``N``) on the right.
 
     Parameters
     ----------
@@ -66,3 +74,61 @@ class Predictor:
             for row, index in enumerate(chunk):
                 results[index] = probs[row, : len(windows[index]) - self.flank].copy()
         return results  # type: ignore[return-value]
+
+
+class Network:
+    """An ensemble prepared for inference on base codes, with position-independent bits.
+
+    Parameters
+    ----------
+    model
+        A :class:`LoadedModel` or an :class:`Ensemble` (copied, not changed).
+    device
+        ``auto``, ``cpu``, ``cuda`` or ``cuda:N``.
+    fused
+        Fold BatchNorm into the members (faster; equal to float32 rounding).
+    tf32
+        On CUDA, allow TF32 convolutions (faster, ~1e-3 less exact).  Off by
+        default: CUDA then computes in full float32.  cuDNN's algorithms are
+        the deterministic ones either way.
+
+    Notes
+    -----
+    The convolution is :func:`~spliceannot.engine._device.choose_conv`'s:
+    on CPU a position's value is the same bits at the same offset modulo 64
+    of any input, whatever its length, batch or the thread count.
+    """
+
+    def __init__(
+        self,
+        model: LoadedModel | Ensemble,
+        *,
+        device: str = "auto",
+        fused: bool = True,
+        tf32: bool = False,
+    ) -> None:
+        ensemble = model.ensemble if isinstance(model, LoadedModel) else model
+        self.device = resolve_device(device)
+        self.ensemble = ensemble.for_inference(self.device, fold=fused)
+        self.flank = ensemble.flank
+        self.conv = choose_conv(self.device)
+        self.tf32 = tf32
+        self._rows = torch.from_numpy(one_hot(CODE_LETTERS, "zeros")).to(self.device)  # code -> one-hot row
+
+    def __call__(self, codes: np.ndarray) -> np.ndarray:
+        """Probabilities for base codes.
+
+        Parameters
+        ----------
+        codes
+            uint8 ``(batch, L)`` (0 N, 1 A, 2 C, 3 G, 4 T), ``L > flank``.
+
+        Returns
+        -------
+        numpy.ndarray
+            float32 ``(batch, L - flank, 3)`` (neither, acceptor, donor).
+        """
+        with torch.inference_mode(), cuda_settings(self.device, tf32=self.tf32):
+            tokens = torch.from_numpy(np.ascontiguousarray(codes)).to(self.device).long()
+            x = self._rows[tokens].transpose(1, 2).contiguous()
+            return self.ensemble(x, self.conv).cpu().numpy()
