@@ -98,9 +98,12 @@ def predict_genes(fasta: Path, genes: list, args: argparse.Namespace):
     """
     from spliceannot.engine._device import set_cpu_threads
     from spliceannot.engine.weights import load_model
-    from spliceannot.trainers import predict
+    from spliceannot.trainers.predict import GenomePredictor
+    from spliceannot.trainers.predict_genome import predict_genome
+    from spliceannot.trainers.predict_plan import gene_spans
+    from spliceannot.writers.tracks import TrackWriter
 
-    class Collect(predict.TrackWriter):
+    class Collect(TrackWriter):
         """Keeps every block in memory (a small region)."""
 
         def __init__(self) -> None:
@@ -122,12 +125,11 @@ def predict_genes(fasta: Path, genes: list, args: argparse.Namespace):
     set_cpu_threads(args.threads)
     started = time.perf_counter()
     model = load_model(args.model)
-    predictor = predict.GenomePredictor(model, device=args.device, chunk_size=args.chunk_size,
-                                        batch_size=args.batch_size)
+    predictor = GenomePredictor(model, device=args.device, chunk_size=args.chunk_size,
+                                batch_size=args.batch_size)
     loaded = time.perf_counter()
     collector = Collect()
-    summary = predict.predict_genome(fasta, predictor, [collector],
-                                     genes=predict.gene_spans(genes))
+    summary = predict_genome(fasta, predictor, [collector], genes=gene_spans(genes))
     done = time.perf_counter()
     timing = {"load_s": loaded - started, "predict_s": done - loaded,
               "positions": summary.predicted}

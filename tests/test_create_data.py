@@ -21,6 +21,7 @@ from click.testing import CliRunner
 
 from spliceannot.cli import main
 from spliceannot.errors import InputError
+from spliceannot.readers import fasta_stream
 from spliceannot.readers.gtf import SKIP_EMPTY, SKIP_NO_EXONS, SKIP_TRANS_SPLICED
 from spliceannot.trainers import data
 from spliceannot.trainers.layout import CONTEXT, POSITIONS, WIDTH, SpliceData
@@ -296,13 +297,13 @@ def test_fasta_parser_handles_wrapping_case_crlf_and_block_edges(tmp_path, monke
     path.write_bytes(text.encode())
     expected = [("a", b"ACGTNNAC"), ("b", b"GGGG"), ("c", b"TTAA")]
     for block in (1, 2, 3, 5, 7, 1 << 22):
-        monkeypatch.setattr(data, "_READ_BLOCK", block)
-        assert [(n, bytes(s)) for n, s in data.stream_fasta(path)] == expected, block
-        assert [n for n, _ in data.stream_fasta(path, wanted={"b"})] == ["b"]
-    assert data.fasta_contigs(path) == ["a", "b", "c"]
+        monkeypatch.setattr(fasta_stream, "_READ_BLOCK", block)
+        assert [(n, bytes(s)) for n, s in fasta_stream.stream_fasta(path)] == expected, block
+        assert [n for n, _ in fasta_stream.stream_fasta(path, wanted={"b"})] == ["b"]
+    assert fasta_stream.fasta_contigs(path) == ["a", "b", "c"]
     (tmp_path / "bad.fa").write_text("ACGT\n>a\nACGT\n")
     with pytest.raises(InputError, match="not a FASTA"):
-        list(data.stream_fasta(tmp_path / "bad.fa"))
+        list(fasta_stream.stream_fasta(tmp_path / "bad.fa"))
 
 
 def test_gzip_and_bgzip_fasta_give_the_same_windows(genome, windows, tmp_path):

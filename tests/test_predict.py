@@ -20,7 +20,12 @@ from spliceannot.cli import main
 from spliceannot.encoding import one_hot
 from spliceannot.engine.weights import LoadedModel, save_checkpoint
 from spliceannot.trainers import data
+from spliceannot.readers import fasta_stream
+from spliceannot.trainers import intervals
 from spliceannot.trainers import predict as lib
+from spliceannot.trainers import predict_plan as plan
+from spliceannot.trainers.predict_genome import predict_genome
+from spliceannot.writers import tracks
 from synthetic import write_synthetic_genome
 from toy import FASTA as CHR16_FASTA
 from toy import builtin_rows, table_text, tiny_ensemble
@@ -226,15 +231,15 @@ def test_matches_the_ensemble_with_n_padding(models):
 
 
 def test_interval_helpers():
-    assert lib.merge_intervals([(5, 9), (0, 2), (2, 3), (8, 12), (20, 20)]) == [(0, 3), (5, 12)]
+    assert intervals.merge_intervals([(5, 9), (0, 2), (2, 3), (8, 12), (20, 20)]) == [(0, 3), (5, 12)]
     holes = [(2, 4), (8, 22), (29, 40)]
-    assert lib.subtract_intervals([(0, 10), (20, 30)], holes) == [(0, 2), (4, 8), (22, 29)]
-    assert lib.intersect_intervals([(0, 10), (20, 30)], [(5, 25)]) == [(5, 10), (20, 25)]
-    assert lib.n_runs(b"ACNNNNTnnnnnGRN", 4) == [(2, 6), (7, 12)]
-    assert lib.n_runs(b"ACNNNNT", 0) == []
+    assert intervals.subtract_intervals([(0, 10), (20, 30)], holes) == [(0, 2), (4, 8), (22, 29)]
+    assert intervals.intersect_intervals([(0, 10), (20, 30)], [(5, 25)]) == [(5, 10), (20, 25)]
+    assert intervals.n_runs(b"ACNNNNTnnnnnGRN", 4) == [(2, 6), (7, 12)]
+    assert intervals.n_runs(b"ACNNNNT", 0) == []
     chunks = list(lib.chunk_intervals([(3, 200)], 128, align=64, min_length=128, anchor=0))
     assert chunks == [((0, 128), (3, 128)), ((128, 256), (128, 200))]
-    regions = lib.parse_regions(["chr1:1-10,2", " chrX:5-5"])
+    regions = plan.parse_regions(["chr1:1-10,2", " chrX:5-5"])
     assert regions == [("chr1", 0, 10), ("2", 0, -1), ("chrX", 4, 5)]
 
 
@@ -322,7 +327,7 @@ def oracle_calls(fasta: Path, genes=None) -> set[tuple[str, int, str, str]]:
     """Sites the motif oracle calls through predict_genome and the BED writer."""
     predictor = lib.GenomePredictor(MotifOracle(), chunk_size=2_000, batch_size=3, skip_n=1_000)
     out = Path(str(fasta) + (".genes" if genes else ".all") + ".bed")
-    summary = lib.predict_genome(fasta, predictor, [lib.BedWriter(out, 0.5)], genes=genes)
+    summary = predict_genome(fasta, predictor, [tracks.BedWriter(out, 0.5)], genes=genes)
     assert summary.sites == len(out.read_text().splitlines())
     calls = set()
     for chrom, start, end, name, score, strand, probability in bed_rows(out):
@@ -339,7 +344,7 @@ def test_bed_bases_are_create_data_labels(genome):
     assert {name for _, _, name, _ in labels} == set(CLASSES)
     assert oracle_calls(fasta) == labels  # whole genome, both strands
     contigs = data.fasta_contigs(fasta)
-    genes = lib.gene_spans(data.load_genes(annotation, contigs, biotype="all"))
+    genes = plan.gene_spans(data.load_genes(annotation, contigs, biotype="all"))
     assert oracle_calls(fasta, genes) == labels  # inside genes, on their strands
 
 
@@ -349,9 +354,9 @@ def test_writers_map_block_index_to_genomic_base(tmp_path):
     probs[:, 0] = 1
     probs[[2, 3, 4], 1] = 0.25  # acceptor run of equal values
     probs[7, 2] = 0.75
-    halves = [lib.Block("c", "-", 100, probs[:3]), lib.Block("c", "-", 103, probs[3:])]
-    bed = lib.BedWriter(tmp_path / "x.bed", 0.2)
-    graph = lib.BedGraphWriter(tmp_path / "x", ("+", "-"), 0.2)
+    halves = [tracks.Block("c", "-", 100, probs[:3]), tracks.Block("c", "-", 103, probs[3:])]
+    bed = tracks.BedWriter(tmp_path / "x.bed", 0.2)
+    graph = tracks.BedGraphWriter(tmp_path / "x", ("+", "-"), 0.2)
     for writer in (bed, graph):
         writer.begin_contig("c", 200)
         for block in halves:
@@ -417,7 +422,7 @@ def test_bigwig_and_hdf5_equal_the_arrays(models, genome, tmp_path):
             for strand, word in (("+", "plus"), ("-", "minus")):
                 expected = lib.predict_contig(model, sequence.encode(), strand=strand, device="cpu")
                 np.testing.assert_array_equal(h5[f"{contig}/{word}"][:], expected[:, 1:])
-                for name, column in lib.CLASS_COLUMNS.items():
+                for name, column in tracks.CLASS_COLUMNS.items():
                     with pyBigWig.open(f"{tmp_path / 'w'}.{name}.{word}.bw") as handle:
                         assert handle.chroms() == {c: len(s) for c, s in sequences.items()}
                         values = handle.values(contig, 0, len(sequence), numpy=True)
@@ -464,9 +469,9 @@ def test_failure_mid_run_leaves_no_file(models, genome, tmp_path):
     fasta, _ = genome
     model, _ = models[80]
     predictor = lib.GenomePredictor(model, device="cpu", chunk_size=1_000)
-    writers = [lib.BedWriter(tmp_path / "x.bed", 0.01), lib.BedGraphWriter(tmp_path / "x", "+-", 0),
-               lib.BigWigWriter(tmp_path / "x", "+-", lib.fasta_lengths(fasta)),
-               lib.Hdf5Writer(tmp_path / "x.h5", "+-")]
+    writers = [tracks.BedWriter(tmp_path / "x.bed", 0.01), tracks.BedGraphWriter(tmp_path / "x", "+-", 0),
+               tracks.BigWigWriter(tmp_path / "x", "+-", fasta_stream.fasta_lengths(fasta)),
+               tracks.Hdf5Writer(tmp_path / "x.h5", "+-")]
     seen = []
 
     def progress(count: int) -> None:
@@ -475,7 +480,7 @@ def test_failure_mid_run_leaves_no_file(models, genome, tmp_path):
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        lib.predict_genome(fasta, predictor, writers, progress=progress)
+        predict_genome(fasta, predictor, writers, progress=progress)
     assert os.listdir(tmp_path) == []
 
 

@@ -80,9 +80,19 @@ def predict(fasta, model, annotation, transcripts, biotype, regions, strands, be
     from spliceannot.engine._device import resolve_device, set_cpu_threads
     from spliceannot.engine.weights import load_model
     from spliceannot.errors import InputError, ModelError
-    from spliceannot.trainers import predict as lib
+    from spliceannot.readers.fasta_stream import fasta_contigs, fasta_lengths, has_index
+    from spliceannot.trainers.predict import GenomePredictor
+    from spliceannot.trainers.predict_genome import predict_genome
+    from spliceannot.trainers.predict_plan import (
+        annotation_spans,
+        check_regions,
+        parse_regions,
+        planned_positions,
+        regions_by_contig,
+    )
+    from spliceannot.writers.tracks import STRANDS, require_pybigwig
 
-    chosen = lib.STRANDS if strands == "both" else (("+",) if strands == "plus" else ("-",))
+    chosen = STRANDS if strands == "both" else (("+",) if strands == "plus" else ("-",))
     targets = _output_targets(bedgraph, bigwig, bed, hdf5, chosen)
     if engine != "ray" and (ray_address or workers):
         fail(COMMAND, "--ray-address and --workers need --engine ray")
@@ -92,19 +102,19 @@ def predict(fasta, model, annotation, transcripts, biotype, regions, strands, be
             resolve_device(device)
             if not Path(fasta).is_file():
                 raise InputError(f"{fasta}: FASTA not found")
-            contigs = lib.fasta_contigs(fasta)
+            contigs = fasta_contigs(fasta)
             wanted_regions = None
             if regions:
-                wanted_regions = lib.regions_by_contig(lib.parse_regions(regions), contigs)
+                wanted_regions = regions_by_contig(parse_regions(regions), contigs)
             genes = None
             if annotation:
-                genes = lib.annotation_spans(annotation, contigs, transcripts=transcripts,
-                                             biotype=biotype)
+                genes = annotation_spans(annotation, contigs, transcripts=transcripts,
+                                         biotype=biotype)
             if bigwig:
-                lib.require_pybigwig()
-            lengths = lib.fasta_lengths(fasta) if bigwig or lib.has_index(fasta) else None
+                require_pybigwig()
+            lengths = fasta_lengths(fasta) if bigwig or has_index(fasta) else None
             if wanted_regions is not None and lengths is not None:
-                lib.check_regions(wanted_regions, lengths)
+                check_regions(wanted_regions, lengths)
             set_cpu_threads(threads)
             loaded = load_model(model)
             network = loaded
@@ -114,15 +124,15 @@ def predict(fasta, model, annotation, transcripts, biotype, regions, strands, be
                 cluster = RaySettings(address=ray_address, workers=workers, threads=threads or 1,
                                       device=device)
                 network = RayNetwork(model, loaded.flank, cluster, tf32=tf32)
-            predictor = lib.GenomePredictor(network, device=device, chunk_size=chunk_size,
-                                            batch_size=batch_size, skip_n=skip_n, tf32=tf32)
-            total = lib.planned_positions(contigs, lengths, chosen, wanted_regions, genes)
-            writers = _writers(lib, targets, chosen, lengths, threshold, bed_threshold,
+            predictor = GenomePredictor(network, device=device, chunk_size=chunk_size,
+                                        batch_size=batch_size, skip_n=skip_n, tf32=tf32)
+            total = planned_positions(contigs, lengths, chosen, wanted_regions, genes)
+            writers = _writers(targets, chosen, lengths, threshold, bed_threshold,
                                hdf5_dtype, loaded)
             started = time.perf_counter()
             with progress_bar(progress, unit="nt", total=total) as bar:
-                summary = lib.predict_genome(fasta, predictor, writers, strands=chosen,
-                                             regions=wanted_regions, genes=genes, progress=bar)
+                summary = predict_genome(fasta, predictor, writers, strands=chosen,
+                                         regions=wanted_regions, genes=genes, progress=bar)
     except (InputError, ModelError, ValueError) as error:
         fail(COMMAND, str(error))
     except OSError as error:
@@ -144,7 +154,7 @@ def _output_targets(bedgraph, bigwig, bed, hdf5, strands) -> dict[str, str]:
     There must be one; no two may name the same file; every file's directory
     must exist and be writable (as ``annotate`` requires of -O).
     """
-    from spliceannot.trainers.predict import track_paths
+    from spliceannot.writers.tracks import track_paths
 
     targets = {k: v for k, v in
                (("bedgraph", bedgraph), ("bigwig", bigwig), ("bed", bed), ("hdf5", hdf5)) if v}
@@ -174,22 +184,24 @@ def _output_targets(bedgraph, bigwig, bed, hdf5, strands) -> dict[str, str]:
     return targets
 
 
-def _writers(lib, targets, strands, lengths, threshold, bed_threshold, hdf5_dtype, loaded) -> list:
+def _writers(targets, strands, lengths, threshold, bed_threshold, hdf5_dtype, loaded) -> list:
     """Open the writers (temporary files beside the targets); close them all on failure."""
+    from spliceannot.writers.tracks import BedGraphWriter, BedWriter, BigWigWriter, Hdf5Writer
+
     writers = []
     try:
         if "bedgraph" in targets:
-            writers.append(lib.BedGraphWriter(targets["bedgraph"], strands, threshold))
+            writers.append(BedGraphWriter(targets["bedgraph"], strands, threshold))
         if "bigwig" in targets:
-            writers.append(lib.BigWigWriter(targets["bigwig"], strands, lengths))
+            writers.append(BigWigWriter(targets["bigwig"], strands, lengths))
         if "bed" in targets:
             cut = threshold if bed_threshold is None else bed_threshold
-            writers.append(lib.BedWriter(targets["bed"], cut))
+            writers.append(BedWriter(targets["bed"], cut))
         if "hdf5" in targets:
             attributes = {
                 "model": loaded.name, "model_sha256": loaded.digest, "flank": loaded.flank,
             }  # fmt: skip
-            writers.append(lib.Hdf5Writer(targets["hdf5"], strands, hdf5_dtype, attributes))
+            writers.append(Hdf5Writer(targets["hdf5"], strands, hdf5_dtype, attributes))
     except BaseException:
         for writer in writers:
             writer.abort()

@@ -8,7 +8,7 @@ The pieces, in the order ``create-data`` uses them:
 2. :func:`assign_splits`: every gene to ``train``, ``validation`` or
    ``test`` (by chromosome lists, SpliceAI's human split, or a seeded,
    length-balanced random split of chromosomes or genes).
-3. :func:`stream_fasta`: the genome read one contig at a time, so only one
+3. :func:`~spliceannot.readers.fasta_stream.stream_fasta`: the genome read one contig at a time, so only one
    contig's sequence is ever in memory.
 4. :func:`gene_windows`: a gene's labelled windows (the layout of
    :mod:`spliceannot.trainers.layout`).
@@ -27,7 +27,6 @@ precedes an intron.  On a ``-`` gene the acceptor of an intron ``[a, b)``
 
 from __future__ import annotations
 
-import gzip
 import logging
 import math
 import os
@@ -38,7 +37,6 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import BinaryIO
 
 import numpy as np
 
@@ -47,6 +45,7 @@ from spliceannot.encoding import BASE_CODES, COMPLEMENT_CODES
 from spliceannot.errors import InputError
 from spliceannot.readers.annotation import Transcript
 from spliceannot.readers.contigs import ContigMatcher
+from spliceannot.readers.fasta_stream import fasta_contigs, open_binary, stream_fasta
 from spliceannot.readers.gtf import TRANSCRIPT_CHOICES, read_gene_models
 from spliceannot.trainers.layout import (
     CLASSES,
@@ -86,143 +85,10 @@ _BIOTYPE_PATTERN = re.compile(
     rb'(?:^|[\t; ])(?:gene_type|gene_biotype|transcript_type|transcript_biotype|biotype)'
     rb'(?: +"([^"]*)"|=([^;\t\r\n]*))'
 )
-_READ_BLOCK = 1 << 22
-_UPPER = bytes(range(256)).upper()
-_WHITESPACE = b" \t\r\n\v\f"
 _ONE_HOT = np.array(
     [[0, 0, 0, 0], [1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]], dtype=np.int8
 )
 _COMPLEMENT = bytes.maketrans(b"ACGTN", b"TGCAN")
-
-
-# ----------------------------------------------------------------------------- FASTA
-
-
-def fasta_contigs(path: str | os.PathLike) -> list[str]:
-    """The contig names of a FASTA, in file order.
-
-    Read from the ``.fai`` index beside the file when there is one, else from
-    a pass over the file's headers (which keeps no sequence in memory).
-
-    Raises
-    ------
-    InputError
-        If the file cannot be read, is not a FASTA or has no contigs.
-    """
-    path = os.fspath(path)
-    index = Path(path + ".fai")
-    if index.is_file():
-        with open(index) as handle:
-            names = [line.split("\t", 1)[0] for line in handle if line.strip()]
-    else:
-        names = [name for name, _ in _records(path, wanted=set())]
-    if not names:
-        raise InputError(f"{path}: no sequences in the FASTA")
-    duplicates = sorted(name for name, count in Counter(names).items() if count > 1)
-    if duplicates:
-        log.warning("%s: contig names repeat (%s); only the first of each is used",
-                    path, ", ".join(duplicates[:5]))
-    return list(dict.fromkeys(names))
-
-
-def stream_fasta(
-    path: str | os.PathLike, wanted: Iterable[str] | None = None
-) -> Iterator[tuple[str, bytearray]]:
-    """Yield ``(name, sequence)`` per contig, one contig in memory at a time.
-
-    Parameters
-    ----------
-    path
-        Plain, gzip or bgzip FASTA.
-    wanted
-        Only these contigs are kept and yielded (the others are read past);
-        ``None`` yields every contig.
-
-    Yields
-    ------
-    tuple
-        The name (first word of the header) and the sequence, upper case,
-        without line breaks.
-
-    Raises
-    ------
-    InputError
-        If the file cannot be read or is not a FASTA.
-    """
-    wanted_set = None if wanted is None else set(wanted)
-    for name, sequence in _records(os.fspath(path), wanted_set):
-        if sequence is not None:
-            yield name, sequence
-
-
-def _records(path: str, wanted: set[str] | None) -> Iterator[tuple[str, bytearray | None]]:
-    """Every contig's name, with its sequence when it is wanted (else ``None``)."""
-    try:
-        with _open_binary(path) as handle:
-            yield from _parse_fasta(path, handle, wanted)
-    except (OSError, EOFError, zlib.error) as error:
-        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-        raise InputError(f"{path}: cannot read FASTA: {reason or type(error).__name__}") from None
-
-
-def _open_binary(path: str) -> BinaryIO:
-    with open(path, "rb") as probe:
-        magic = probe.read(2)
-    return gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb")
-
-
-def _parse_fasta(
-    path: str, handle: BinaryIO, wanted: set[str] | None
-) -> Iterator[tuple[str, bytearray | None]]:
-    """A block-wise FASTA parser: a header is a line starting with ``>``."""
-    name: str | None = None  # of the record being read; None before the first header
-    sequence: bytearray | None = None
-    seen_header = in_header = eof = False
-    buffer = b""
-    while not eof:
-        block = handle.read(_READ_BLOCK)
-        eof = not block
-        buffer += block
-        position = 0
-        while position < len(buffer):
-            if in_header:
-                newline = buffer.find(b"\n", position)
-                if newline < 0 and not eof:
-                    break  # the header goes on in the next block
-                newline = len(buffer) if newline < 0 else newline
-                name = _header_name(path, buffer[position:newline])
-                sequence = bytearray() if wanted is None or name in wanted else None
-                in_header, position = False, newline + 1
-                continue
-            marker = buffer.find(b">", position)  # sequence lines never hold '>'
-            end = len(buffer) if marker < 0 else marker
-            if name is None:
-                if buffer[position:end].strip():
-                    raise InputError(f"{path}: not a FASTA file (no '>' header first)")
-            elif sequence is not None:
-                sequence += buffer[position:end].translate(_UPPER, _WHITESPACE)
-            if marker < 0:
-                position = len(buffer)
-                break
-            if name is not None:
-                yield name, sequence
-                name, sequence = None, None
-            seen_header = in_header = True
-            position = marker + 1
-        buffer = buffer[position:]
-    if in_header:
-        _header_name(path, b"")  # a '>' at the very end: raises
-    if not seen_header:
-        raise InputError(f"{path}: not a FASTA file (no '>' header)")
-    if name is not None:
-        yield name, sequence
-
-
-def _header_name(path: str, header: bytes) -> str:
-    words = header.split(maxsplit=1)
-    if not words:
-        raise InputError(f"{path}: a FASTA header has no name")
-    return words[0].decode("utf-8", "replace")
 
 
 # ----------------------------------------------------------------------------- genes
@@ -394,7 +260,7 @@ def _biotypes(path: str) -> Counter:
     """Biotype attribute values found in a GTF/GFF3 (a plain text scan)."""
     found: Counter = Counter()
     try:
-        with _open_binary(path) as handle:
+        with open_binary(path) as handle:
             for line in handle:
                 if line.startswith(b"#"):
                     continue
