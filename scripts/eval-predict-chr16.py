@@ -12,7 +12,7 @@ create-data`` labels:
 - acceptor = the first base of an exon that follows an intron,
 - donor = the last base of an exon that precedes an intron,
 
-in transcript orientation (``trainers.data.gene_sites``), every intron
+in transcript orientation (``trainers.gene_windows.gene_sites``), every intron
 labelled (create-data's default, no ``--canonical-introns``), the union over
 the transcripts that ``--transcripts`` selects.  A base labelled both is a
 donor, as in create-data's windows.
@@ -138,7 +138,8 @@ def predict_genes(fasta: Path, genes: list, args: argparse.Namespace):
 
 def site_labels(fasta: Path, genes: list) -> dict[str, dict[str, np.ndarray]]:
     """contig -> strand -> int8 labels (0 neither, 1 acceptor, 2 donor) over the contig."""
-    from spliceannot.trainers.data import gene_sites, stream_fasta
+    from spliceannot.readers.fasta_stream import stream_fasta
+    from spliceannot.trainers.gene_windows import gene_sites
 
     by_contig: dict[str, list] = {}
     for gene in genes:
@@ -179,7 +180,8 @@ def evaluate(tracks, labels) -> tuple[dict, dict]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    from spliceannot.trainers.data import fasta_contigs, load_genes
+    from spliceannot.readers.fasta_stream import fasta_contigs
+    from spliceannot.trainers.genes import load_genes
 
     doc = augustus_doc(args.doc)
     fasta, gtf = inputs(doc)

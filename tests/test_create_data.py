@@ -24,7 +24,10 @@ from spliceannot.errors import InputError
 from spliceannot.readers import fasta_stream
 from spliceannot.readers.gtf import SKIP_EMPTY, SKIP_NO_EXONS, SKIP_TRANS_SPLICED
 from spliceannot.trainers import data
+from spliceannot.trainers.gene_windows import NOTE_NONCANONICAL, GeneWindows, iter_gene_windows
+from spliceannot.trainers.genes import NOTE_SINGLE_EXON, SKIP_NOT_IN_FASTA, Gene
 from spliceannot.trainers.layout import CONTEXT, POSITIONS, WIDTH, SpliceData
+from spliceannot.trainers.splits import HUMAN_TEST_CHROMS, SplitOptions, assign_splits
 from synthetic import write_synthetic_genome
 
 COMPLEMENT = str.maketrans("ACGTN", "TGCAN")
@@ -110,8 +113,8 @@ def genes_of(path: Path) -> list[str]:
     return list(dict.fromkeys(read_split(path)["gene"]))
 
 
-def windows_by_gene(fasta: Path, annotation: Path, **options) -> dict[str, data.GeneWindows]:
-    return {w.gene: w for w in data.iter_gene_windows(fasta, annotation, **options)}
+def windows_by_gene(fasta: Path, annotation: Path, **options) -> dict[str, GeneWindows]:
+    return {w.gene: w for w in iter_gene_windows(fasta, annotation, **options)}
 
 
 def summary_counts(directory: Path) -> dict[str, int]:
@@ -137,7 +140,7 @@ def plus_genome(tmp_path_factory) -> tuple[Path, Path]:
 
 
 @pytest.fixture(scope="module")
-def windows(genome) -> dict[str, data.GeneWindows]:
+def windows(genome) -> dict[str, GeneWindows]:
     return windows_by_gene(*genome)
 
 
@@ -178,7 +181,7 @@ def test_sites_sit_on_the_planted_consensus_in_transcript_orientation(windows):
 
 
 def test_windows_of_chosen_chromosomes(genome):
-    chosen = list(data.iter_gene_windows(*genome, chromosomes=["2"]))
+    chosen = list(iter_gene_windows(*genome, chromosomes=["2"]))
     assert [w.gene for w in chosen] == [f"SYN2_{k}" for k in range(1, 7)]
     assert {w.chrom for w in chosen} == {"chr2"}
 
@@ -215,7 +218,7 @@ def _long_transcript(directory: Path, fasta: Path, annotation: Path) -> tuple[Pa
 def test_a_long_gene_spans_several_windows(tmp_path, minus_fraction):
     fasta, annotation = write_synthetic_genome(tmp_path, minus_fraction=minus_fraction)
     long_gtf, exons = _long_transcript(tmp_path, fasta, annotation)
-    (found,) = data.iter_gene_windows(fasta, long_gtf)
+    (found,) = iter_gene_windows(fasta, long_gtf)
     start, end = exons[0][0], exons[-1][1]
     length = end - start
     assert length > 2 * POSITIONS
@@ -377,7 +380,7 @@ def test_canonical_introns_drops_a_planted_non_canonical_intron(plus_genome, tmp
 
     counts = Counter()
     kept = windows_by_gene(mutated, annotation, canonical_introns=True, counts=counts)
-    assert counts[data.NOTE_NONCANONICAL] == 1
+    assert counts[NOTE_NONCANONICAL] == 1
     acceptors, donors = observed_sites(kept["SYN1_2"])
     expected_acceptors, expected_donors = expected_sites("+", exons)
     assert acceptors == expected_acceptors - {intron_end}
@@ -391,7 +394,7 @@ def test_canonical_introns_drops_a_planted_non_canonical_intron(plus_genome, tmp
 def test_canonical_introns_keeps_every_planted_intron_on_both_strands(genome, windows):
     counts = Counter()
     filtered = windows_by_gene(*genome, canonical_introns=True, counts=counts)
-    assert counts[data.NOTE_NONCANONICAL] == 0
+    assert counts[NOTE_NONCANONICAL] == 0
     for name, found in windows.items():
         assert np.array_equal(filtered[name].y, found.y)
 
@@ -445,14 +448,14 @@ def test_random_split_by_chromosome_keeps_chromosomes_whole_and_balanced():
         for k in range(int(rng.integers(1, 12))):
             length = int(rng.integers(1000, 9000))
             start = k * 10_000
-            genes.append(data.Gene(f"g{c}_{k}", f"chr{c}", "+", start, start + length, ()))
+            genes.append(Gene(f"g{c}_{k}", f"chr{c}", "+", start, start + length, ()))
     total = sum(gene.length for gene in genes)
     largest = max(sum(g.length for g in genes if g.chrom == c) for c in {g.chrom for g in genes})
     assignments = []
     for seed in (1, 2, 3):
-        options = data.SplitOptions.resolve("random", seed=seed)
-        splits = data.assign_splits(genes, options)
-        assert splits == data.assign_splits(genes, options)
+        options = SplitOptions.resolve("random", seed=seed)
+        splits = assign_splits(genes, options)
+        assert splits == assign_splits(genes, options)
         by_chrom = {}
         for gene, split in zip(genes, splits):
             assert by_chrom.setdefault(gene.chrom, split) == split  # whole chromosomes
@@ -476,13 +479,13 @@ def test_a_random_chromosome_split_of_few_chromosomes_writes_empty_files(genome,
 
 def test_split_option_conflicts_are_errors(genome, tmp_path):
     with pytest.raises(ValueError, match="--split-by gene"):
-        data.SplitOptions.resolve("human", by="gene")
+        SplitOptions.resolve("human", by="gene")
     with pytest.raises(ValueError, match="cannot be combined"):
-        data.SplitOptions.resolve("random", test_chroms=["chr1"])
+        SplitOptions.resolve("random", test_chroms=["chr1"])
     with pytest.raises(ValueError, match="both test and validation"):
-        data.SplitOptions.resolve(test_chroms=["chr1"], val_chroms=["1"])
-    assert data.SplitOptions.resolve(by="gene").method == "random"
-    assert data.SplitOptions.resolve().test_chroms == data.HUMAN_TEST_CHROMS
+        SplitOptions.resolve(test_chroms=["chr1"], val_chroms=["1"])
+    assert SplitOptions.resolve(by="gene").method == "random"
+    assert SplitOptions.resolve().test_chroms == HUMAN_TEST_CHROMS
 
 
 # --------------------------------------------------------------------------- command line
@@ -568,10 +571,10 @@ def test_bad_genes_are_skipped_and_counted(genome, tmp_path):
     result = cli("-R", genome[0], "-A", gtf, "-o", out, "--split-by", "gene")
     assert result.exit_code == 0, result.stderr
     counts = summary_counts(out)
-    assert counts[data.SKIP_NOT_IN_FASTA] == 1
+    assert counts[SKIP_NOT_IN_FASTA] == 1
     assert counts[SKIP_NO_EXONS] >= 1 and counts[SKIP_EMPTY] == 1
     assert counts[SKIP_TRANS_SPLICED] == 1
-    assert counts[data.NOTE_SINGLE_EXON] == 2  # SINGLE, and TRANS once its - exon is gone
+    assert counts[NOTE_SINGLE_EXON] == 2  # SINGLE, and TRANS once its - exon is gone
     genes = sum((genes_of(out / f"{s}.h5") for s in ("train", "validation", "test")), [])
     assert "SINGLE" in genes and "TRANS" in genes and "ELSEWHERE" not in genes
     assert "skipped" in result.stderr

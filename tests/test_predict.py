@@ -19,11 +19,12 @@ from click.testing import CliRunner
 from spliceannot.cli import main
 from spliceannot.encoding import one_hot
 from spliceannot.engine.weights import LoadedModel, save_checkpoint
-from spliceannot.trainers import data
 from spliceannot.readers import fasta_stream
 from spliceannot.trainers import intervals
 from spliceannot.trainers import predict as lib
 from spliceannot.trainers import predict_plan as plan
+from spliceannot.trainers.gene_windows import iter_gene_windows
+from spliceannot.trainers.genes import load_genes
 from spliceannot.trainers.predict_genome import predict_genome
 from spliceannot.writers import tracks
 from synthetic import write_synthetic_genome
@@ -87,7 +88,7 @@ def bed_rows(path: Path) -> list[list[str]]:
 def created_labels(fasta: Path, annotation: Path) -> set[tuple[str, int, str, str]]:
     """(contig, genomic base, class, strand) of every site create-data labels."""
     sites = set()
-    for windows in data.iter_gene_windows(fasta, annotation, biotype="all"):
+    for windows in iter_gene_windows(fasta, annotation, biotype="all"):
         step = 1 if windows.strand == "+" else -1
         for row, start in enumerate(windows.starts):
             for offset in np.flatnonzero(windows.y[row] > 0):
@@ -343,8 +344,8 @@ def test_bed_bases_are_create_data_labels(genome):
     assert {strand for *_, strand in labels} == {"+", "-"}
     assert {name for _, _, name, _ in labels} == set(CLASSES)
     assert oracle_calls(fasta) == labels  # whole genome, both strands
-    contigs = data.fasta_contigs(fasta)
-    genes = plan.gene_spans(data.load_genes(annotation, contigs, biotype="all"))
+    contigs = fasta_stream.fasta_contigs(fasta)
+    genes = plan.gene_spans(load_genes(annotation, contigs, biotype="all"))
     assert oracle_calls(fasta, genes) == labels  # inside genes, on their strands
 
 
@@ -384,8 +385,8 @@ def test_annotation_run_outputs_parse_and_are_sorted(models, genome, tmp_path):
     result = run("-R", fasta, "-A", annotation, "-m", path, "--bedgraph", tmp_path / "g",
                  "--bed", tmp_path / "g.bed", "--bigwig", tmp_path / "g", "--no-progress")
     check_ok(result)
-    contigs = data.fasta_contigs(fasta)
-    genes = data.load_genes(annotation, contigs, biotype="all")
+    contigs = fasta_stream.fasta_contigs(fasta)
+    genes = load_genes(annotation, contigs, biotype="all")
     inside = {(g.chrom, s, p) for g in genes for p in range(g.start, g.end) for s in [g.strand]}
     rows = bed_rows(tmp_path / "g.bed")
     assert rows
@@ -493,7 +494,7 @@ def test_table_annotation_predicts_the_genes_of_the_gtf(models, genome, tmp_path
 
     fasta, annotation = genome
     _, path = models[80]
-    genes = data.load_genes(annotation, data.fasta_contigs(fasta), biotype="all")
+    genes = load_genes(annotation, fasta_stream.fasta_contigs(fasta), biotype="all")
     assert {g.strand for g in genes} == {"+", "-"}
     rows = [(g.name, g.chrom.removeprefix("chr"), g.strand, g.start, g.end,
              g.transcripts[0].exon_starts, g.transcripts[0].exon_ends) for g in genes]

@@ -37,7 +37,7 @@ def genome(tmp_path_factory):
     """Three synthetic contigs with genes, and an unsorted VCF over all of them."""
     directory = tmp_path_factory.mktemp("ray-genome")
     fasta, gtf = write_synthetic_genome(directory, chromosomes=CONTIGS, genes_per_chromosome=4, seed=7)
-    from spliceannot.trainers.data import stream_fasta
+    from spliceannot.readers.fasta_stream import stream_fasta
 
     sequences = {name: bytes(seq).decode().upper() for name, seq in stream_fasta(fasta)}
     rng = random.Random(3)

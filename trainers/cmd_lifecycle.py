@@ -318,7 +318,8 @@ def _windows_from_genome(fasta, annotation, transcripts, biotype, chromosomes):
     import tempfile
 
     from spliceannot.errors import InputError
-    from spliceannot.trainers.data import SplitWriter, iter_gene_windows
+    from spliceannot.trainers.data import SplitWriter
+    from spliceannot.trainers.gene_windows import iter_gene_windows
     from spliceannot.trainers.layout import SpliceData
 
     temporary = tempfile.TemporaryDirectory(prefix="spliceannot-evaluate-")

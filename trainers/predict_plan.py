@@ -99,7 +99,7 @@ def gene_spans(genes: Iterable) -> dict[str, dict[str, list[Interval]]]:
     """contig -> strand -> sorted union of the genes' spans.
 
     ``genes`` have ``chrom``, ``strand``, ``start`` and ``end`` (0-based
-    half-open), as ``trainers.data.Gene`` has.
+    half-open), as ``trainers.genes.Gene`` has.
     """
     spans: dict[str, dict[str, list[Interval]]] = {}
     for gene in genes:
@@ -136,7 +136,7 @@ def annotation_spans(
         SpliceAI-style table (plain or gzip, recognised by its header line),
         or a GTF/GFF3 (plain or gzip).  A table row is the span
         ``[TX_START, TX_END)`` on its strand, as ``annotate`` uses it; a
-        GTF/GFF3 gives the genes of :func:`spliceannot.trainers.data.load_genes`.
+        GTF/GFF3 gives the genes of :func:`spliceannot.trainers.genes.load_genes`.
     contigs
         The FASTA's contig names (``chr1`` and ``1`` match); table rows on
         other contigs are skipped with a warning.
@@ -162,7 +162,7 @@ def annotation_spans(
                 "(expected grch37, grch38, a SpliceAI-style table or a GTF/GFF3)"
             )
         if not _is_spliceai_table(path):
-            from spliceannot.trainers.data import load_genes
+            from spliceannot.trainers.genes import load_genes
 
             return gene_spans(load_genes(path, contigs, transcripts=transcripts, biotype=biotype))
     if biotype not in (None, "all"):
