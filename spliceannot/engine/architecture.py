@@ -68,7 +68,9 @@ class Architecture:
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {ACTIVATIONS}, got {self.activation!r}")
         if self.head not in HEADS or self.outputs < 1:
-            raise ValueError(f"head must be one of {HEADS} with at least one output, got {self.head!r}, {self.outputs}")
+            raise ValueError(
+                f"head must be one of {HEADS} with at least one output, got {self.head!r}, {self.outputs}"
+            )
 
     @property
     def groups(self) -> tuple[tuple[int, int], ...]:
