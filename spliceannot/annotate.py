@@ -445,6 +445,11 @@ def record_view(record) -> Record:
     )
 
 
+def record_views(items: Sequence) -> list[Record]:
+    """:func:`record_view` of each :class:`~spliceannot.readers.vcf.InputRecord` (what crosses to workers)."""
+    return [record_view(item.record) for item in items]
+
+
 def chunked(items: Iterable, size: int) -> Iterable[list]:
     chunk: list = []
     for item in items:
@@ -458,13 +463,12 @@ def chunked(items: Iterable, size: int) -> Iterable[list]:
 
 def annotate_records(
     records: Iterable,
-    scorer: VariantScorer | None,
+    pool,
     write: Callable[..., None],
     *,
     chunk_size: int = 64,
     per_allele_fields: bool = False,
     progress: Callable[[int], None] | None = None,
-    pool=None,
 ) -> Summary:
     """Score records in chunks and write each, in input order.
 
@@ -474,25 +478,18 @@ def annotate_records(
         :class:`~spliceannot.readers.vcf.InputRecord` items (their header
         must define the SpliceAI INFO field, and the per-allele fields when
         asked for).
-    scorer
-        The scorer (unused when ``pool`` is given).
+    pool
+        A :class:`~spliceannot.parallel.Pool` (one scorer in this process,
+        worker processes, or Ray actors).
     write
         Called as ``write(pysam_record, line, info_keys)`` for each record,
         annotated or not, in input order: ``info_keys`` are the INFO keys set.
     chunk_size
         Records scored together (memory is bounded by this, not the input).
-    pool
-        A :class:`~spliceannot.parallel.ScoringPool` to score chunks in
-        worker processes instead.
     """
     summary = Summary()
     started = time.perf_counter()
-    chunks = pool.chunks(records, chunk_size) if hasattr(pool, "chunks") else chunked(records, chunk_size)
-    if pool is not None:
-        scored = pool.map_ordered(chunks)
-    else:
-        scored = ((chunk, scorer.score([record_view(item.record) for item in chunk])) for chunk in chunks)
-    for chunk, outcomes in scored:
+    for chunk, outcomes in pool.map_ordered(pool.chunks(records, chunk_size)):
         for item, outcome in zip(chunk, outcomes):
             summary.count(item, outcome)
             record = item.record
@@ -506,6 +503,7 @@ def annotate_records(
             summary.written += 1
         if progress is not None:
             progress(len(chunk))
+    summary.retried = pool.retried
     summary.seconds = time.perf_counter() - started
     return summary
 

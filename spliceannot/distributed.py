@@ -323,16 +323,16 @@ def _guarded(function: Callable, *args):
 class AnnotateWorker:
     """A Ray actor holding a :class:`~spliceannot.annotate.VariantScorer`."""
 
-    def __init__(self, settings, threads: int) -> None:
-        self.settings = settings
+    def __init__(self, spec, threads: int) -> None:
+        self.spec = spec  # a ScorerSpec
         self.threads = threads
         self.scorer = None
 
     def _score(self, views, annotation: list):
         if self.scorer is None:
-            from spliceannot.pipeline import build_scorer
+            from spliceannot.factory import build_scorer
 
-            self.scorer = build_scorer(self.settings, annotation=_ray().get(annotation[0]))
+            self.scorer = build_scorer(self.spec, annotation=_ray().get(annotation[0]))
         return self.scorer.score(views)
 
     def score(self, shard: tuple):
@@ -393,20 +393,20 @@ def _distance(a, b) -> float:
 
 
 class RayScoringPool:
-    """``annotate``'s scoring on Ray actors, with the interface of :class:`~spliceannot.parallel.ScoringPool`."""
+    """``annotate``'s scoring on Ray actors (a :class:`~spliceannot.parallel.Pool`)."""
 
-    def __init__(self, settings, ray_settings: RaySettings, gap: int) -> None:
+    def __init__(self, spec, ray_settings: RaySettings, gap: int) -> None:
         from dataclasses import replace
 
         from spliceannot.readers.annotation import load_annotation
 
         # parsed once, here, before the cluster starts (a bad file fails fast)
-        annotation = load_annotation(settings.annotation, transcripts=settings.transcripts)
+        annotation = load_annotation(spec.annotation, transcripts=spec.transcripts)
 
         def args_for(resources: dict) -> tuple:
-            device = "cuda" if resources["num_gpus"] else "cpu" if settings.device == "auto" else settings.device
+            device = "cuda" if resources["num_gpus"] else "cpu" if spec.device == "auto" else spec.device
             self._annotation = _ray().put(annotation)  # one copy, held while the pool lives
-            return replace(settings, device=device), ray_settings.threads
+            return replace(spec, device=device), ray_settings.threads
 
         self.gap = gap
         self.pool = ActorPool.start(ray_settings, AnnotateWorker, args_for)
@@ -416,11 +416,9 @@ class RayScoringPool:
         return genomic_shards(records, size, self.gap, self.workers)
 
     def map_ordered(self, chunks: Iterable[list]) -> Iterator[tuple[list, list]]:
-        from spliceannot.annotate import record_view
+        from spliceannot.annotate import record_views
 
-        return self.pool.map_ordered(
-            chunks, "score", lambda chunk: self.shard([record_view(item.record) for item in chunk])
-        )
+        return self.pool.map_ordered(chunks, "score", lambda chunk: self.shard(record_views(chunk)))
 
     def shard(self, views: list) -> tuple:
         """What an actor's ``score`` takes: the views and a reference to the annotation."""
@@ -453,7 +451,7 @@ class PredictWorker:
         if self.network is None:
             from spliceannot.engine._device import set_cpu_threads
             from spliceannot.engine.weights import load_model
-            from spliceannot.trainers.predict import Network
+            from spliceannot.engine.runner import Network
 
             model, device, tf32, threads = self.args
             set_cpu_threads(threads)

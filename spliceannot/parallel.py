@@ -1,6 +1,11 @@
-"""Scoring in several worker processes, results in input order.
+"""Scoring pools: the protocol ``annotate`` drives, in this process or in several worker processes.
 
-The parent loads the annotation once (a GTF/GFF3 is parsed here, not in
+Every pool (:class:`InProcessPool`, :class:`ScoringPool` here, and
+:class:`~spliceannot.distributed.RayScoringPool` on a Ray cluster) has the
+same four members (:class:`Pool`), so the annotator never asks which one it
+has.
+
+In :class:`ScoringPool` the parent loads the annotation once (a GTF/GFF3 is parsed here, not in
 every worker) and hands its rows to the workers as they start; each worker
 opens the genome and loads the model once and scores pieces of chunks of
 records; the parent reads and writes the VCF.  At most two chunks
@@ -15,18 +20,56 @@ import multiprocessing
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from typing import Protocol
+
+
+class Pool(Protocol):
+    """What ``annotate`` needs of a pool of scorers."""
+
+    retried: int  # shards sent again after the worker running them died
+
+    def chunks(self, records: Iterable, size: int) -> Iterator[list]:
+        """Cut the stream of input records into the chunks this pool scores together."""
+
+    def map_ordered(self, chunks: Iterable[list]) -> Iterator[tuple[list, list]]:
+        """``(chunk, outcomes)`` per chunk, in input order."""
+
+    def close(self) -> None:
+        """Stop the workers (a pool that holds none does nothing)."""
+
+
+class InProcessPool:
+    """One scorer in this process: chunks scored as they come."""
+
+    retried = 0
+
+    def __init__(self, scorer) -> None:
+        self.scorer = scorer
+
+    def chunks(self, records: Iterable, size: int) -> Iterator[list]:
+        from spliceannot.annotate import chunked
+
+        return chunked(records, size)
+
+    def map_ordered(self, chunks: Iterable[list]) -> Iterator[tuple[list, list]]:
+        from spliceannot.annotate import record_views
+
+        return ((chunk, self.scorer.score(record_views(chunk))) for chunk in chunks)
+
+    def close(self) -> None:
+        pass
 
 _SCORER = None
-_SETTINGS = None
+_SPEC = None
 _ANNOTATION = None
 
 
-def _start_worker(settings, threads: int, annotation) -> None:
+def _start_worker(spec, threads: int, annotation) -> None:
     import torch
 
-    global _SETTINGS, _ANNOTATION
+    global _SPEC, _ANNOTATION
     torch.set_num_threads(threads)
-    _SETTINGS, _ANNOTATION = settings, annotation
+    _SPEC, _ANNOTATION = spec, annotation
 
 
 def _score(views):
@@ -34,14 +77,14 @@ def _score(views):
     # of the first chunk (re-raised in the parent) rather than a broken pool.
     global _SCORER
     if _SCORER is None:
-        from spliceannot.pipeline import build_scorer
+        from spliceannot.factory import build_scorer
 
-        _SCORER = build_scorer(_SETTINGS, annotation=_ANNOTATION)
+        _SCORER = build_scorer(_SPEC, annotation=_ANNOTATION)
     return _SCORER.score(views)
 
 
 class ScoringPool:
-    """Worker processes that each hold a :class:`~spliceannot.annotate.VariantScorer`.
+    """Worker processes that each hold a :class:`~spliceannot.annotate.VariantScorer` (a :class:`Pool`).
 
     The annotation is loaded here, in the calling process (a bad one raises
     :class:`~spliceannot.errors.InputError` before any worker starts), and
@@ -49,25 +92,32 @@ class ScoringPool:
 
     Parameters
     ----------
-    settings
-        :class:`~spliceannot.pipeline.AnnotateSettings` for every worker.
+    spec
+        :class:`~spliceannot.factory.ScorerSpec` of every worker.
     workers
         Number of processes.
     threads
         CPU threads per process.
     """
 
-    def __init__(self, settings, workers: int, threads: int = 1) -> None:
+    retried = 0
+
+    def __init__(self, spec, workers: int, threads: int = 1) -> None:
         from spliceannot.readers.annotation import load_annotation
 
         self.workers = workers
-        annotation = load_annotation(settings.annotation, transcripts=settings.transcripts)
+        annotation = load_annotation(spec.annotation, transcripts=spec.transcripts)
         self._executor = ProcessPoolExecutor(
             max_workers=workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_start_worker,
-            initargs=(settings, threads, annotation),
+            initargs=(spec, threads, annotation),
         )
+
+    def chunks(self, records: Iterable, size: int) -> Iterator[list]:
+        from spliceannot.annotate import chunked
+
+        return chunked(records, size)
 
     def map_ordered(self, chunks: Iterable[list]) -> Iterator[tuple[list, list]]:
         """``(chunk, outcomes)`` for each chunk of pysam records, in input order.
@@ -76,12 +126,12 @@ class ScoringPool:
         workers are busy even on a short input and each piece keeps nearby
         variants together (they share reference tiles).
         """
-        from spliceannot.annotate import record_view
+        from spliceannot.annotate import record_views
 
         pending: deque = deque()
         try:
             for chunk in chunks:
-                views = [record_view(item.record) for item in chunk]
+                views = record_views(chunk)
                 step = -(-len(views) // self.workers)
                 futures = [self._executor.submit(_score, views[i : i + step]) for i in range(0, len(views), step)]
                 pending.append((chunk, futures))

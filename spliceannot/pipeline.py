@@ -16,13 +16,12 @@ from spliceannot.annotate import (
     per_allele_header_lines,
 )
 from spliceannot.errors import InputError
+from spliceannot.factory import ScorerSpec, build_scorer, check_inputs
 from spliceannot.readers.vcf import open_variants
 from spliceannot.scoring import INFO_HEADER
 from spliceannot.writers.vcf import AtomicVariantWriter, output_type_for
 
 log = logging.getLogger(__name__)
-
-MAX_DISTANCE = 4999  # SpliceAI accepts -D 0..4999
 
 
 @dataclass(frozen=True)
@@ -50,33 +49,10 @@ class AnnotateSettings:
     engine: str = "local"  # local (this machine's processes) or ray (actors on a Ray cluster)
     ray_address: str | None = None  # --engine ray: None = start a local cluster; auto or HOST:PORT = join
 
-
-def _check_distance(settings: AnnotateSettings) -> None:
-    if not 0 <= settings.distance <= MAX_DISTANCE:
-        raise InputError(f"-D must be between 0 and {MAX_DISTANCE}, got {settings.distance}")
-
-
-def check_inputs(settings: AnnotateSettings) -> None:
-    """Cheap checks, in the parent, of inputs that worker processes load themselves."""
-    from spliceannot.engine.files import model_files
-    from spliceannot.readers.annotation import BUILTIN_TABLES, builtin_table_path
-    from spliceannot.readers.fasta import Reference
-
-    _check_distance(settings)
-    Reference(settings.reference).close()
-    if settings.annotation in BUILTIN_TABLES:
-        builtin_table_path(settings.annotation)
-    elif not Path(settings.annotation).is_file():
-        raise InputError(f"{settings.annotation}: annotation not found (expected grch37, grch38, a table or a GTF/GFF3)")
-    if settings.cache:
-        from spliceannot.cache import ScoreCache
-
-        ScoreCache(settings.cache, "check").close()
-    if settings.precomputed:
-        from spliceannot.readers.precomputed import PrecomputedScores
-
-        PrecomputedScores(list(settings.precomputed)).close()
-    model_files(settings.model)
+    @property
+    def spec(self) -> ScorerSpec:
+        """What each worker needs to build its scorer."""
+        return ScorerSpec.of(self)
 
 
 def resolve_workers(settings: AnnotateSettings) -> int:
@@ -98,130 +74,6 @@ def _cuda_possible() -> bool:
     return any(Path("/dev").glob("nvidia[0-9]*")) or bool(os.environ.get("SPLICEANNOT_ASSUME_CUDA"))
 
 
-class ModelTracks:
-    """Loads the model when first needed and makes track sources for any window geometry.
-
-    Runs whose scores all come from the score cache or precomputed files
-    never import torch or read the networks.
-    """
-
-    def __init__(self, settings: AnnotateSettings, reference, flank: int, digest: str, model=None) -> None:
-        self.settings = settings
-        self.reference = reference
-        self.flank = flank
-        self.digest = digest
-        self._model = model
-        self._compute = None
-
-    def _load(self):
-        from spliceannot.engine._device import set_cpu_threads
-        from spliceannot.engine.cone import ConeRunner
-        from spliceannot.engine.runner import Predictor
-        from spliceannot.engine.weights import load_model
-        from spliceannot.errors import ModelError
-
-        settings = self.settings
-        set_cpu_threads(settings.threads_per_worker)
-        model = self._model or load_model(settings.model)
-        if model.flank != self.flank or model.digest != self.digest:
-            raise ModelError(f"{settings.model}: the weight files changed while running")
-        predictor = Predictor(model, device=settings.device, batch_size=settings.batch_size)
-        if settings.compute == "window":
-            self._compute = ("window", predictor.predict)
-        else:
-            self._compute = ("cone", ConeRunner(predictor.ensemble, predictor.device, batch_size=settings.batch_size))
-
-    def tracks(self, geometry):
-        """A :class:`~spliceannot.tracks.ConeTracks` or ``WindowTracks`` for ``geometry``."""
-        from spliceannot.tracks import ConeTracks, WindowTracks
-
-        if self._compute is None:
-            self._load()
-        kind, engine = self._compute
-        if kind == "window":
-            return WindowTracks(self.reference, geometry, engine, self.settings.encoding)
-        return ConeTracks(self.reference, geometry, engine, self.settings.encoding)
-
-
-class LazyTracks:
-    """A track source that builds the real one (and loads the model) on its first non-empty call.
-
-    ``geometry`` may be replaced on a copy (``serve`` derives scorers for
-    other ``-D``); copies share one loaded model.
-    """
-
-    def __init__(self, models: ModelTracks, geometry) -> None:
-        self.models = models
-        self.geometry = geometry
-        self._tracks = None
-
-    def __call__(self, jobs):
-        if not jobs:
-            return []
-        if self._tracks is None or self._tracks.geometry is not self.geometry:
-            self._tracks = self.models.tracks(self.geometry)
-        return self._tracks(jobs)
-
-
-def build_scorer(settings: AnnotateSettings, annotation=None) -> VariantScorer:
-    """Open the genome and the annotation; the model is loaded when a score is first computed.
-
-    ``annotation``: the :class:`~spliceannot.readers.annotation.Annotation`
-    of ``settings.annotation`` when the caller has loaded it already (worker
-    processes get it from the parent instead of parsing the file again).
-    """
-    from spliceannot.engine.files import file_digest, model_files, peek_flank
-    from spliceannot.readers.annotation import load_annotation
-    from spliceannot.readers.fasta import Reference
-    from spliceannot.windows import WindowGeometry
-
-    _check_distance(settings)
-    if settings.compute not in ("cone", "window"):
-        raise InputError(f"--compute must be cone or window, got {settings.compute!r}")
-    reference = Reference(settings.reference)
-    if annotation is None:
-        annotation = load_annotation(settings.annotation, transcripts=settings.transcripts)
-    paths = model_files(settings.model)
-    digest, flank, model = file_digest(paths), peek_flank(settings.model, paths), None
-    if flank is None:  # the flank is only known by loading the networks
-        from spliceannot.engine._device import set_cpu_threads
-        from spliceannot.engine.weights import load_model
-
-        set_cpu_threads(settings.threads_per_worker)
-        model = load_model(settings.model)
-        flank, digest = model.flank, model.digest
-    geometry = WindowGeometry(flank=flank, distance=settings.distance)
-    tracks = LazyTracks(ModelTracks(settings, reference, flank, digest, model), geometry)
-    cache = None
-    if settings.cache:
-        from spliceannot.cache import ScoreCache, context_digest
-
-        context = context_digest(
-            model=digest,
-            annotation=annotation.digest(),
-            distance=settings.distance,
-            mask=settings.mask,
-            encoding=settings.encoding,
-        )
-        cache = ScoreCache(settings.cache, context)
-    precomputed = None
-    if settings.precomputed:
-        from spliceannot.readers.precomputed import PrecomputedScores
-
-        precomputed = PrecomputedScores(list(settings.precomputed))
-    return VariantScorer(
-        reference,
-        annotation,
-        tracks,
-        geometry=geometry,
-        mask=settings.mask,
-        precision=settings.precision,
-        cache=cache,
-        precomputed=precomputed,
-        model_digest=digest,
-    )
-
-
 OUTPUT_MODES = ("vcf", "per-gene")
 
 
@@ -239,7 +91,7 @@ def _ray_pool(settings: AnnotateSettings):
         device=settings.device,
     )
     # records further apart than SpliceAI's widest window share no reference sequence
-    return RayScoringPool(settings, cluster, gap=10_000 + 2 * settings.distance)
+    return RayScoringPool(settings.spec, cluster, gap=10_000 + 2 * settings.distance)
 
 
 def annotate_vcf(
@@ -282,9 +134,11 @@ def annotate_vcf(
             from spliceannot.parallel import ScoringPool
 
             check_inputs(settings)
-            pool = ScoringPool(settings, workers, settings.threads_per_worker)
-        elif scorer is None:
-            scorer = build_scorer(settings)
+            pool = ScoringPool(settings.spec, workers, settings.threads_per_worker)
+        else:
+            from spliceannot.parallel import InProcessPool
+
+            pool = InProcessPool(scorer if scorer is not None else build_scorer(settings.spec))
         header = source.header  # records refer to it: extend it in place
         header.add_line(INFO_HEADER)
         if settings.per_allele_fields:
@@ -306,14 +160,12 @@ def annotate_vcf(
             )
         summary = annotate_records(
             source.records(),
-            scorer,
+            pool,
             writer.write,
             chunk_size=settings.chunk_size,
             per_allele_fields=settings.per_allele_fields,
             progress=progress,
-            pool=pool,
         )
-        summary.retried = getattr(pool, "retried", 0)
         if output_mode == "per-gene":
             summary.omitted = writer.skipped
             summary.lines = writer.lines

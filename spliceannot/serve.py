@@ -37,7 +37,7 @@ from typing import Any
 
 from spliceannot import __version__
 from spliceannot.annotate import Outcome, Record, VariantScorer
-from spliceannot.pipeline import MAX_DISTANCE
+from spliceannot.factory import MAX_DISTANCE
 
 log = logging.getLogger(__name__)
 
@@ -229,7 +229,7 @@ class ScorerSet:
     ----------
     base
         The scorer of the server's ``-D``/``-M`` (from
-        :func:`spliceannot.pipeline.build_scorer`).
+        :func:`spliceannot.factory.build_scorer`).
     model_digest
         The model's digest (part of a score cache's context).
     encoding

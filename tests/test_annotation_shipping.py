@@ -34,7 +34,8 @@ def test_an_annotation_travels_as_its_rows():
 def test_worker_processes_score_with_the_parents_rows(tmp_path, tiny_model):
     from spliceannot import parallel
     from spliceannot.annotate import record_view
-    from spliceannot.pipeline import AnnotateSettings, build_scorer
+    from spliceannot.factory import build_scorer
+    from spliceannot.pipeline import AnnotateSettings
 
     gtf = tmp_path / "genes.gtf.gz"
     shutil.copy(GTF, gtf)
@@ -75,7 +76,8 @@ def test_ray_actors_score_with_the_drivers_rows(tmp_path, tiny_model):
     pytest.importorskip("ray")
     from spliceannot.annotate import record_view
     from spliceannot.distributed import RayScoringPool, RaySettings, connect, disconnect
-    from spliceannot.pipeline import AnnotateSettings, build_scorer
+    from spliceannot.factory import build_scorer
+    from spliceannot.pipeline import AnnotateSettings
 
     gtf = tmp_path / "genes.gtf.gz"
     shutil.copy(GTF, gtf)

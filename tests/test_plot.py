@@ -90,7 +90,7 @@ def test_labelled_scores_are_annotates_info(settings, base_args, tmp_path):
 
 def test_tracks_are_the_tracks_scored(settings):
     """Recomputing delta scores from the plotted tracks gives the labelled numbers."""
-    from spliceannot.pipeline import build_scorer
+    from spliceannot.factory import build_scorer
     from spliceannot.scoring import delta_scores, format_score
     from spliceannot.viz.landscape import landscapes
     from spliceannot.windows import Variant

@@ -76,7 +76,8 @@ def keys(text: str) -> list[tuple[str, ...]]:
 
 @pytest.fixture(scope="module")
 def corpus_scorer(tiny_model, tmp_path_factory):
-    from spliceannot.pipeline import AnnotateSettings, build_scorer
+    from spliceannot.factory import build_scorer
+    from spliceannot.pipeline import AnnotateSettings
 
     fasta = tmp_path_factory.mktemp("corpus") / "genome.fa"  # a copy: its .fai is built beside it
     fasta.write_bytes((CORPUS / "genome.fa").read_bytes())

@@ -118,7 +118,8 @@ def test_a_killed_worker_is_restarted_and_its_shards_scored_again(genome, tiny_m
     """SIGKILL one actor while shards are in flight: nothing lost, nothing twice, same outcomes."""
     from spliceannot.annotate import record_view
     from spliceannot.distributed import RayScoringPool, RaySettings, connect, disconnect
-    from spliceannot.pipeline import AnnotateSettings, build_scorer
+    from spliceannot.factory import build_scorer
+    from spliceannot.pipeline import AnnotateSettings
 
     fasta, gtf, vcf = genome
     settings = AnnotateSettings(reference=str(fasta), annotation=str(gtf), model=str(tiny_model),

@@ -665,7 +665,8 @@ def test_batches_end_at_max_batch_and_at_shutdown():
 
 def test_a_dropped_scorer_closes_its_cache_and_is_made_again_alike(tiny_model, tmp_path):
     from spliceannot.annotate import Record
-    from spliceannot.pipeline import AnnotateSettings, build_scorer
+    from spliceannot.factory import build_scorer
+    from spliceannot.pipeline import AnnotateSettings
     from spliceannot.serve import ScorerSet
 
     settings = AnnotateSettings(

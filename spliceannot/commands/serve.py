@@ -195,7 +195,8 @@ def serve(
     from spliceannot import serve as server
     from spliceannot.encoding import iupac_encoding
     from spliceannot.errors import InputError, ModelError
-    from spliceannot.pipeline import AnnotateSettings, build_scorer, check_inputs
+    from spliceannot.factory import build_scorer, check_inputs
+    from spliceannot.pipeline import AnnotateSettings
 
     if socket_path is not None and port is not None:
         fail(PROG, "use --socket or --port, not both")

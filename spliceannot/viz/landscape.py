@@ -129,7 +129,7 @@ def landscapes(
     Parameters
     ----------
     scorer
-        Built by :func:`spliceannot.pipeline.build_scorer` (with no score
+        Built by :func:`spliceannot.factory.build_scorer` (with no score
         cache and no precomputed files, so every track is computed).
     variants
         One ALT each.

@@ -211,7 +211,7 @@ def plot_variants(
     """
     import dataclasses
 
-    from spliceannot.pipeline import build_scorer
+    from spliceannot.factory import build_scorer
     from spliceannot.viz.landscape import landscapes
 
     if style.format_of(output, "") not in style.FORMATS:

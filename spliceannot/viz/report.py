@@ -110,7 +110,7 @@ def histogram_svg(maxima: Sequence[float]) -> tuple[str, np.ndarray]:
 
 def landscape_images(summary: ScoreSummary, settings) -> dict[int, str]:
     """``{record index: PNG data URI or the reason there is no plot}`` for the top records."""
-    from spliceannot.pipeline import build_scorer
+    from spliceannot.factory import build_scorer
     from spliceannot.viz.landscape import landscapes
     from spliceannot.viz.plot import draw_landscape
 
