@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from spliceannot.cache import transcript_key, variant_key
+from spliceannot.entry import INFO_KEY, entry_values, format_entry, format_score, set_per_allele
 from spliceannot.readers.annotation import Annotation
 from spliceannot.readers.fasta import Reference
-from spliceannot.scoring import INFO_KEY, DeltaScores, delta_scores, format_entry, format_score
+from spliceannot.scoring import DeltaScores, delta_scores
 from spliceannot.tracks import VariantJob
 from spliceannot.windows import WindowGeometry
 
@@ -314,7 +315,7 @@ class VariantScorer:
             if job.precomputed is not None:
                 outcome.entries.extend(job.precomputed)
                 for entry in job.precomputed:
-                    _keep_best(best, job, _entry_values(entry))
+                    _keep_best(best, job, entry_values(entry))
                 continue
             outcome.entries.append(format_entry(job.alt, job.name, scores, self.precision))
             if scores is not None:
@@ -409,16 +410,6 @@ def _keep_best(best: dict, job: _Job, values: tuple | None) -> None:
     best[key] = tuple(merged)
 
 
-def _entry_values(entry: str) -> tuple | None:
-    """Per-allele values of a precomputed entry ``ALLELE|SYMBOL|DS x4|DP x4`` (None for dots)."""
-    fields = entry.split("|")
-    try:
-        values = tuple(float(v) for v in fields[2:6]) + tuple(int(v) for v in fields[6:10])
-    except ValueError:
-        return None
-    return values if len(values) == 8 else None
-
-
 _NOT_TEXT = "<not UTF-8>"  # stands for a field pysam cannot decode (or a non-ASCII ALT); never scored
 
 
@@ -498,7 +489,7 @@ def annotate_records(
                 record.info[INFO_KEY] = ",".join(outcome.entries)
                 keys = (INFO_KEY,)
                 if per_allele_fields:
-                    keys += _set_per_allele(record, outcome.per_allele)
+                    keys += set_per_allele(record, outcome.per_allele)
             write(record, item.line, keys)
             summary.written += 1
         if progress is not None:
@@ -506,44 +497,3 @@ def annotate_records(
     summary.retried = pool.retried
     summary.seconds = time.perf_counter() - started
     return summary
-
-
-PER_ALLELE_FIELDS = (
-    ("SpliceAI_DS_AG", "Float", "acceptor gain"),
-    ("SpliceAI_DS_AL", "Float", "acceptor loss"),
-    ("SpliceAI_DS_DG", "Float", "donor gain"),
-    ("SpliceAI_DS_DL", "Float", "donor loss"),
-    ("SpliceAI_DP_AG", "Integer", "acceptor gain"),
-    ("SpliceAI_DP_AL", "Integer", "acceptor loss"),
-    ("SpliceAI_DP_DG", "Integer", "donor gain"),
-    ("SpliceAI_DP_DL", "Integer", "donor loss"),
-    ("SpliceAI_DS_MAX", "Float", "maximum"),
-)
-
-
-def per_allele_header_lines() -> list[str]:
-    lines = []
-    for key, kind, what in PER_ALLELE_FIELDS:
-        if key.endswith("MAX"):
-            description = "Largest of the four SpliceAI delta scores over all genes, per ALT"
-        elif "_DS_" in key:
-            description = f"SpliceAI {what} delta score, the maximum over genes, per ALT"
-        else:
-            description = (
-                f"SpliceAI {what} delta position, of the gene with the largest {what} delta score "
-                "(the first in annotation order on ties), per ALT"
-            )
-        lines.append(f'##INFO=<ID={key},Number=A,Type={kind},Description="{description}">')
-    return lines
-
-
-def _set_per_allele(record, per_allele: list[tuple | None]) -> tuple[str, ...]:
-    """Set the per-allele fields on ``record``; returns the keys set."""
-    if all(values is None for values in per_allele):
-        return ()
-    for column, (key, _, _) in enumerate(PER_ALLELE_FIELDS):
-        if key.endswith("MAX"):
-            record.info[key] = tuple(None if v is None else max(v[:4]) for v in per_allele)
-        else:
-            record.info[key] = tuple(None if v is None else v[column] for v in per_allele)
-    return tuple(key for key, _, _ in PER_ALLELE_FIELDS)

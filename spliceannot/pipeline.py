@@ -13,12 +13,11 @@ from spliceannot.annotate import (
     Summary,
     VariantScorer,
     annotate_records,
-    per_allele_header_lines,
 )
+from spliceannot.entry import INFO_HEADER, per_allele_header_lines
 from spliceannot.errors import InputError
 from spliceannot.factory import ScorerSpec, build_scorer, check_inputs
 from spliceannot.readers.vcf import open_variants
-from spliceannot.scoring import INFO_HEADER
 from spliceannot.writers.vcf import AtomicVariantWriter, output_type_for
 
 log = logging.getLogger(__name__)

@@ -13,14 +13,6 @@ from dataclasses import dataclass
 import numpy as np
 
 ACCEPTOR, DONOR = 1, 2
-INFO_KEY = "SpliceAI"
-INFO_HEADER = (
-    '##INFO=<ID=SpliceAI,Number=.,Type=String,Description="SpliceAIv1.3.1 variant annotation. '
-    "These include delta scores (DS) and delta positions (DP) for acceptor gain (AG), acceptor "
-    "loss (AL), donor gain (DG), and donor loss (DL). "
-    'Format: ALLELE|SYMBOL|DS_AG|DS_AL|DS_DG|DS_DL|DP_AG|DP_AL|DP_DG|DP_DL">'
-)
-FIELDS = ("AG", "AL", "DG", "DL")
 
 
 @dataclass(frozen=True)
@@ -128,16 +120,3 @@ def delta_scores(
         values.append(delta[index] * (0 if masked else 1))
         positions.append(position)
     return DeltaScores(*values, *positions)
-
-
-def format_score(value: np.floating, precision: int = 2) -> str:
-    """A delta score as SpliceAI prints it: Python fixed-point rounding."""
-    return format(float(value), f".{precision}f")
-
-
-def format_entry(alt: str, name: str, scores: DeltaScores | None, precision: int = 2) -> str:
-    """One ``ALLELE|SYMBOL|DS_AG|...|DP_DL`` entry; ``scores=None`` gives dots."""
-    if scores is None:
-        return f"{alt}|{name}|.|.|.|.|.|.|.|."
-    text = [format_score(v, precision) for v in scores.scores]
-    return "|".join([alt, name, *text, *(str(p) for p in scores.positions)])

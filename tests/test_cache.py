@@ -7,7 +7,8 @@ import multiprocessing
 import numpy as np
 
 from spliceannot.cache import ScoreCache, context_digest, transcript_key, variant_key
-from spliceannot.scoring import DeltaScores, format_entry
+from spliceannot.entry import format_entry
+from spliceannot.scoring import DeltaScores
 
 
 def scores(seed: float, wide: bool = False) -> DeltaScores:
@@ -68,9 +69,9 @@ def test_concurrent_writers_and_readers(tmp_path):
 
 def _annotate(tiny_model, out, *extra):
     from click.testing import CliRunner
+    from toy import FASTA, VARIANTS
 
     from spliceannot.cli import main
-    from toy import FASTA, VARIANTS
 
     annotation = [] if "-A" in extra else ["-A", "grch38"]
     result = CliRunner().invoke(main, ["annotate", "-I", str(VARIANTS), "-O", str(out), "-R", str(FASTA),

@@ -6,7 +6,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from toy import FASTA, info_value, parse_entries, split_vcf, write_subset
 
 SPLICEAI131 = Path(__file__).resolve().parent / "data" / "spliceai131"
@@ -90,8 +89,9 @@ def test_labelled_scores_are_annotates_info(settings, base_args, tmp_path):
 
 def test_tracks_are_the_tracks_scored(settings):
     """Recomputing delta scores from the plotted tracks gives the labelled numbers."""
+    from spliceannot.entry import format_score
     from spliceannot.factory import build_scorer
-    from spliceannot.scoring import delta_scores, format_score
+    from spliceannot.scoring import delta_scores
     from spliceannot.viz.landscape import landscapes
     from spliceannot.windows import Variant
 
@@ -210,7 +210,6 @@ def test_training_curves_and_reliability_diagram_share_the_style(tmp_path):
     """Both lifecycle figures go through the shared figure helper and atomic save."""
     import numpy as np
     from PIL import Image
-
     from spliceannot.trainers.cmd_lifecycle import _reliability_png
     from spliceannot.trainers.training import EpochRecord, plot_curves
 

@@ -6,16 +6,14 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from toy import SPLICEAI_HEADER
 
+from spliceannot.entry import INFO_HEADER, format_entry, format_score
 from spliceannot.scoring import (
-    INFO_HEADER,
     DeltaScores,
     align_alternate,
     delta_scores,
-    format_entry,
-    format_score,
 )
-from toy import SPLICEAI_HEADER
 
 DISTANCE = 5
 COVERAGE = 2 * DISTANCE + 1

@@ -15,51 +15,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from spliceannot.annotate import Record, VariantScorer
+from spliceannot.entry import EntryScores
 from spliceannot.errors import InputError
 from spliceannot.readers.transcript import Transcript
-from spliceannot.scoring import FIELDS, align_alternate
+from spliceannot.scoring import align_alternate
 from spliceannot.tracks import VariantJob
 from spliceannot.viz.variants import variant_label
 from spliceannot.windows import Variant
-
-
-@dataclass(frozen=True)
-class EntryScores:
-    """One INFO entry ``ALLELE|SYMBOL|DS_AG|DS_AL|DS_DG|DS_DL|DP_AG|DP_AL|DP_DG|DP_DL``, split.
-
-    ``scores`` are the printed texts (``"0.99"``), ``positions`` relative to
-    the variant in nucleotides; both empty for a dotted entry.
-    """
-
-    entry: str
-    allele: str
-    symbol: str
-    scores: tuple[str, ...]
-    positions: tuple[int, ...]
-
-    @classmethod
-    def parse(cls, entry: str) -> EntryScores:
-        fields = entry.split("|")
-        if len(fields) != 10:
-            raise ValueError(f"not a SpliceAI entry: {entry!r}")
-        if fields[2] == ".":
-            return cls(entry, fields[0], fields[1], (), ())
-        return cls(
-            entry, fields[0], fields[1], tuple(fields[2:6]), tuple(int(p) for p in fields[6:10])
-        )
-
-    @property
-    def labelled(self) -> dict[str, tuple[str, int]]:
-        """``{"AG": ("0.99", -1), ...}``: each delta score with its position."""
-        return {
-            name: (score, position)
-            for name, score, position in zip(FIELDS, self.scores, self.positions)
-        }
-
-    @property
-    def maximum(self) -> float:
-        """The largest of the four delta scores (``nan`` for a dotted entry)."""
-        return max(float(s) for s in self.scores) if self.scores else float("nan")
 
 
 @dataclass(frozen=True)

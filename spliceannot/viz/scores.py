@@ -8,9 +8,8 @@ import shlex
 from dataclasses import dataclass, field
 
 from spliceannot.encoding import iupac_encoding
+from spliceannot.entry import INFO_KEY, EntryScores
 from spliceannot.errors import InputError
-from spliceannot.scoring import INFO_KEY
-from spliceannot.viz.landscape import EntryScores
 from spliceannot.windows import Variant
 
 HEADER_PREFIXES = ("##spliceannot", "##source", "##reference", "##fileDate", "##INFO=<ID=SpliceAI,")

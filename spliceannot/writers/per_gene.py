@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from spliceannot.atomic import discard, publish, temporary_beside
 from spliceannot.errors import InputError
-from spliceannot.scoring import INFO_HEADER
+from spliceannot.entry import INFO_HEADER
 from spliceannot.writers.vcf import SortOrder
 
 
