@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -242,7 +243,17 @@ def analyse(meta: dict, rows: list[dict]) -> list[str]:
     done = [r for r in rows if r.get("ratio")]
     theirs = _line_fit([(r["flop"]["jobs"], r["spliceai"]["median_wall_s"]) for r in done])
     ours = _line_fit([(r["flop"]["spliceannot_gflop"], r["spliceannot"]["median_wall_s"]) for r in done])
-    if theirs and ours:
+    usable = theirs and ours and all(
+        0 <= fit[0] < min(r[key]["median_wall_s"] for r in done)
+        for fit, key in ((theirs, "spliceai"), (ours, "spliceannot"))
+    )
+    if theirs and ours and not usable:
+        out.append(
+            f"- Start-up: straight-line fits over the densities give SpliceAI {theirs[0]:.1f} s and "
+            f"spliceannot {ours[0]:.1f} s, not a plausible start-up (disturbed or too few runs), "
+            "so no ratio without start-up is given."
+        )
+    if usable:
         for r in done:
             compute = r["spliceannot"]["median_wall_s"] - ours[0]
             r["compute_ratio"] = (r["spliceai"]["median_wall_s"] - theirs[0]) / compute if compute > 0 else None
@@ -253,6 +264,16 @@ def analyse(meta: dict, rows: list[dict]) -> list[str]:
             f"GFLOP/s); spliceannot's fits {ours[0]:.1f} s + {ours[1] * 1000:.1f} ms per GFLOP "
             f"({1 / ours[1]:.0f} GFLOP/s on its one thread). *ratio without start-up* divides the "
             "wall times less these start-ups."
+        )
+    cores = os.cpu_count() or 1
+    busy = [r["workload"] for r in rows
+            if max(float(r["load_before"].split(",")[0]), float(r["load_after"].split(",")[0])) > cores + 0.5]
+    if busy:
+        out.append(
+            f"- **Disturbed**: the 1-minute load average passed {cores} (this machine's CPUs) by more "
+            f"than 0.5 around {', '.join(busy)}: other processes competed for the cores, and "
+            "SpliceAI, whose TensorFlow uses every core, loses more to them than single-threaded "
+            "spliceannot, so those ratios are inflated. Compare the per-run wall times below."
         )
     worse = [r for r in rows if r["flop"].get("ratio_best_tiles", 0) > 1.02 * r["flop"]["ratio"]]
     if worse:
