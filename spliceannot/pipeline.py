@@ -55,7 +55,7 @@ class AnnotateSettings:
 
 
 def resolve_workers(settings: AnnotateSettings) -> int:
-    """``workers=0`` (auto): one process per two usable CPUs (SMT siblings share a core), at most 4; 1 on a GPU."""
+    """``workers=0`` (auto): one process per usable CPU, at most 4 (benchmarks/RESULTS-workers.md); 1 on a GPU."""
     if settings.workers > 0:
         return settings.workers
     if settings.device.startswith("cuda"):
@@ -65,7 +65,7 @@ def resolve_workers(settings: AnnotateSettings) -> int:
 
         if torch.cuda.is_available():
             return 1
-    return max(1, min(len(os.sched_getaffinity(0)) // 2, 4))
+    return max(1, min(len(os.sched_getaffinity(0)), 4))
 
 
 def _cuda_possible() -> bool:
