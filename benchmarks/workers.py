@@ -70,7 +70,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def auto_workers(cpus: int) -> int:
     """What ``annotate --workers 0`` picks on the CPU for ``cpus`` usable CPUs (``resolve_workers``)."""
-    return max(1, min(cpus // 2, 4))
+    return max(1, min(cpus, 4))
+
+
+AUTO_RULE = "max(1, min(cpus, 4))"
 
 
 def render(meta: dict, rows: list[dict]) -> str:
@@ -125,6 +128,7 @@ def render(meta: dict, rows: list[dict]) -> str:
             verdict += (f"; `--workers 0` ({auto['workers']} x 1) takes {auto['median_wall_s']:.1f} s, "
                         f"{auto['median_wall_s'] / best['median_wall_s']:.2f}x the fastest")
         out += ["", verdict + "."]
+    out += ["", *meta.get("notes", [])]
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -198,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         "description": workload.description,
         "usable_cpus": usable,
         "auto_workers": auto_workers(usable),
+        "auto_rule": AUTO_RULE,
     }
     args.results.parent.mkdir(parents=True, exist_ok=True)
     args.results.write_text(render(meta, rows))
