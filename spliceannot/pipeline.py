@@ -9,14 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from spliceannot import __version__
-from spliceannot.annotate import (
-    Summary,
-    VariantScorer,
-    annotate_records,
-)
+from spliceannot.annotate import VariantScorer, annotate_records
 from spliceannot.entry import INFO_HEADER, per_allele_header_lines
 from spliceannot.errors import InputError
 from spliceannot.factory import ScorerSpec, build_scorer, check_inputs
+from spliceannot.outcome import Summary
 from spliceannot.readers.vcf import open_variants
 from spliceannot.writers.vcf import AtomicVariantWriter, output_type_for
 

@@ -36,8 +36,9 @@ from pathlib import Path
 from typing import Any
 
 from spliceannot import __version__
-from spliceannot.annotate import Outcome, Record, VariantScorer
+from spliceannot.annotate import Record, VariantScorer
 from spliceannot.factory import MAX_DISTANCE
+from spliceannot.outcome import Outcome
 
 log = logging.getLogger(__name__)
 

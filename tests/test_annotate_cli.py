@@ -11,17 +11,6 @@ import random
 from pathlib import Path
 
 import pytest
-
-from spliceannot import __version__
-from spliceannot.annotate import (
-    CHROM_END,
-    NO_ALT,
-    NO_CONTIG,
-    NO_GENE,
-    NO_SCORABLE_ALT,
-    REF_MISMATCH,
-    REF_TOO_LONG,
-)
 from toy import (
     CLI_DATA,
     FASTA,
@@ -40,6 +29,17 @@ from toy import (
     split_vcf,
     table_text,
     write_subset,
+)
+
+from spliceannot import __version__
+from spliceannot.outcome import (
+    CHROM_END,
+    NO_ALT,
+    NO_CONTIG,
+    NO_GENE,
+    NO_SCORABLE_ALT,
+    REF_MISMATCH,
+    REF_TOO_LONG,
 )
 
 # Records of examples/variants.vcf that SpliceAI leaves unscored (see examples/README.md).

@@ -27,7 +27,7 @@ import pytest
 from toy import FASTA, example_lines, spliceai_by_id, write_subset
 
 from spliceannot import __version__
-from spliceannot.annotate import NO_CONTIG, NO_GENE, REF_MISMATCH, REF_TOO_LONG
+from spliceannot.outcome import NO_CONTIG, NO_GENE, REF_MISMATCH, REF_TOO_LONG
 
 TIMEOUT = 90  # seconds to wait for a line (start-up includes importing torch)
 # Records with something special: multi-ALT (v7, v22), MNVs (v5, v26), unscored (v1, v34,
@@ -594,7 +594,7 @@ class _FakeScorer:
         self.calls = []
 
     def score(self, records):
-        from spliceannot.annotate import Outcome
+        from spliceannot.outcome import Outcome
 
         self.calls.append(len(records))
         if any(r.pos == 13 for r in records):

@@ -88,7 +88,7 @@ def annotate(input_path, output_path, output_file, reference, annotation, distan
     """
     from spliceannot.encoding import iupac_encoding
     from spliceannot.errors import InputError, ModelError
-    from spliceannot.annotate import setup_warning
+    from spliceannot.outcome import setup_warning
     from spliceannot.pipeline import AnnotateSettings, annotate_vcf
 
     output_path, output_type = output_choice(output_path, output_file, output_type)
