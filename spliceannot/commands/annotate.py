@@ -56,7 +56,7 @@ from spliceannot.commands._common import (
 @click.option("--chunk-size", default=256, show_default=True, type=click.IntRange(1, 100000),
               help="Records scored together (memory grows with this, not with the input).")
 @click.option("--workers", default=0, show_default=True, type=click.IntRange(0, 256),
-              help="Scoring processes, each with its own copy of the model; 0 = one per usable CPU "
+              help="Scoring processes, each with its own copy of the model; 0 = one per two usable CPUs "
                    "(at most 4), 1 on a GPU.")
 @click.option("--threads-per-worker", default=1, show_default=True, type=click.IntRange(1, 256),
               help="CPU threads of each scoring process (one thread per core is fastest on small machines).")
