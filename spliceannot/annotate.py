@@ -34,6 +34,7 @@ from spliceannot.outcome import (
 )
 from spliceannot.readers.annotation import Annotation
 from spliceannot.readers.fasta import Reference
+from spliceannot.readers.vcf import NOT_TEXT
 from spliceannot.scoring import DeltaScores, delta_scores
 from spliceannot.tracks import VariantJob
 from spliceannot.windows import WindowGeometry
@@ -284,9 +285,6 @@ def _keep_best(best: dict, job: _Job, values: tuple | None) -> None:
     best[key] = tuple(merged)
 
 
-_NOT_TEXT = "<not UTF-8>"  # stands for a field pysam cannot decode (or a non-ASCII ALT); never scored
-
-
 def record_view(record) -> Record:
     """A :class:`Record` from a pysam VariantRecord.
 
@@ -299,14 +297,14 @@ def record_view(record) -> Record:
         try:
             return read()
         except UnicodeDecodeError:
-            return _NOT_TEXT
+            return NOT_TEXT
 
-    alts = text(lambda: tuple(alt if alt.isascii() else _NOT_TEXT for alt in record.alts or ()))
+    alts = text(lambda: tuple(alt if alt.isascii() else NOT_TEXT for alt in record.alts or ()))
     return Record(
         chrom=text(lambda: record.chrom),
         pos=record.pos,
         ref=text(lambda: record.ref or ""),
-        alts=(alts,) if alts == _NOT_TEXT else alts,
+        alts=(alts,) if alts == NOT_TEXT else alts,
     )
 
 

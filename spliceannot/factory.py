@@ -38,7 +38,7 @@ class ScorerSpec:
     @classmethod
     def of(cls, settings) -> ScorerSpec:
         """The spec part of any settings object with these fields (``AnnotateSettings``)."""
-        if isinstance(settings, cls):
+        if type(settings) is cls:
             return settings
         return cls(**{f.name: getattr(settings, f.name) for f in fields(cls)})
 

@@ -21,27 +21,14 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class AnnotateSettings:
-    """Everything ``annotate`` needs besides its inputs and outputs."""
+class AnnotateSettings(ScorerSpec):
+    """Everything ``annotate`` needs besides its inputs and outputs: a scorer's
+    :class:`~spliceannot.factory.ScorerSpec` plus output and pool options."""
 
-    reference: str
-    annotation: str
-    model: str = "spliceai"
-    distance: int = 50
-    mask: bool = False
-    precision: int = 2
     per_allele_fields: bool = False
-    transcripts: str = "canonical"
-    encoding: str = "spliceai"
-    compute: str = "cone"
-    device: str = "auto"
-    batch_size: int = 32
     chunk_size: int = 256
-    threads: int = 0
+    threads: int = 0  # htslib (de)compression threads
     workers: int = 0  # 0 = auto
-    threads_per_worker: int = 1  # 0 = torch's default
-    cache: str | None = None  # the score cache's SQLite file; None = no cache
-    precomputed: tuple[str, ...] = ()  # tabix-indexed score VCFs consulted before computing
     engine: str = "local"  # local (this machine's processes) or ray (actors on a Ray cluster)
     ray_address: str | None = None  # --engine ray: None = start a local cluster; auto or HOST:PORT = join
 

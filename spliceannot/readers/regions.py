@@ -116,10 +116,12 @@ def check_index(path: str) -> None:
         )
 
 
-def check_regions(regions: list[Region], contigs: set[str], path: str) -> None:
-    """Refuse regions on a contig that the index of ``path`` does not know."""
+def indexed_regions(texts: list[str], contigs: set[str], path: str) -> list[Region]:
+    """:func:`merge_regions` of ``texts``, refusing a contig that the index of ``path`` does not know."""
+    regions = merge_regions(texts, contigs)
     for region in regions:
         if region.contig not in contigs:
             raise InputError(
                 f"{path}: cannot fetch region {region.contig!r}: no such contig in the index"
             )
+    return regions

@@ -36,12 +36,12 @@ from spliceannot.readers.feeder import (
 from spliceannot.readers.regions import (
     Region,
     check_index,
-    check_regions,
     first_sightings,
-    merge_regions,
+    indexed_regions,
 )
 
 STDIN = "-"
+NOT_TEXT = "<not UTF-8>"  # stands for a field pysam cannot decode; it never matches and is never scored
 # INFO keys whose definition in an input header is replaced by the annotator's own
 OWN_INFO = ("SpliceAI",)
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -74,11 +74,11 @@ class InputRecord:
 
     @property
     def chrom(self) -> str:
-        """CHROM (``<not UTF-8>`` for one that is not UTF-8)."""
+        """CHROM (:data:`NOT_TEXT` for one that is not UTF-8)."""
         try:
             return self.record.chrom
         except UnicodeDecodeError:
-            return "<not UTF-8>"
+            return NOT_TEXT
 
     @property
     def pos(self) -> int:
@@ -235,10 +235,8 @@ def open_variants(
     if mode == "file" and _file_is_bcf(path):
         handle = _pysam_open(pysam, path, threads=threads)
         if regions:
-            contigs = set(handle.header.contigs)
-            merged = merge_regions(regions, contigs)
             try:
-                check_regions(merged, contigs, path)
+                merged = indexed_regions(regions, set(handle.header.contigs), path)
             except InputError:
                 handle.close()
                 raise
@@ -247,10 +245,8 @@ def open_variants(
             tabix = pysam.TabixFile(path, encoding="latin-1")
         except (OSError, ValueError) as error:
             raise InputError(f"{path}: cannot use its index for --regions: {error}") from None
-        contigs = set(tabix.contigs)
-        merged = merge_regions(regions, contigs)
         try:
-            check_regions(merged, contigs, path)
+            merged = indexed_regions(regions, set(tabix.contigs), path)
         except InputError:
             tabix.close()
             raise
