@@ -39,6 +39,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from spliceannot.errors import InputError, ModelError
+from spliceannot.signals import TERMINATING_SIGNALS
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +102,7 @@ def connect(address: str | None):
     else:
         _check_reachable(address)
         options["address"] = address
-    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)}
+    handlers = {signum: signal.getsignal(signum) for signum in (*TERMINATING_SIGNALS, signal.SIGINT)}
     try:
         ray.init(**options)
     except (ConnectionError, RuntimeError, ValueError) as error:

@@ -9,6 +9,8 @@ from collections.abc import Callable, Iterator
 
 import click
 
+from spliceannot.signals import TERMINATING_SIGNALS
+
 EXIT_BAD_INPUT = 2
 
 
@@ -41,9 +43,6 @@ def handle_signals() -> Iterator[None]:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-
-
-TERMINATING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 
 @contextlib.contextmanager
