@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import signal
 import sys
-from pathlib import Path
 
 import click
 
@@ -194,9 +193,7 @@ def serve(
     """
     from spliceannot import serve as server
     from spliceannot.encoding import iupac_encoding
-    from spliceannot.errors import InputError, ModelError
-    from spliceannot.factory import build_scorer, check_inputs
-    from spliceannot.pipeline import AnnotateSettings
+    from spliceannot.factory import ScorerSpec
 
     if socket_path is not None and port is not None:
         fail(PROG, "use --socket or --port, not both")
@@ -205,7 +202,7 @@ def serve(
         format="spliceannot serve: %(message)s",
         stream=sys.stderr,
     )
-    settings = AnnotateSettings(
+    spec = ScorerSpec(
         reference=reference,
         annotation=annotation,
         model=model,
@@ -221,59 +218,20 @@ def serve(
         cache=resolve_cache(cache_path, no_cache, PROG),
         precomputed=tuple(precomputed),
     )
+    transport = server.Transport(socket_path=socket_path, port=port)
+    limits = server.Limits(
+        max_connections=max_connections,
+        max_scorers=max_scorers,
+        max_wait=max_wait_ms / 1000,
+        max_batch=max_batch,
+    )
     stop = _stop_on_signals()
-    listener = app = None
     try:
-        try:
-            check_inputs(settings)
-            scorer = build_scorer(settings)
-            digest = scorer.model_digest
-            ready = server.ready_message(
-                model=model,
-                digest=digest,
-                annotation=annotation,
-                distance=distance,
-                mask=bool(mask),
-            )
-            if socket_path is not None:
-                listener = server.unix_listener(socket_path)
-            elif port is not None:
-                listener = server.tcp_listener(port)
-        except (InputError, ModelError, ValueError, OSError) as error:
-            fail(PROG, str(error))
-        scorers = server.ScorerSet(
-            scorer, model_digest=digest, encoding=settings.encoding, max_scorers=max_scorers
-        )
-        responder = server.Responder(scorers, distance=distance, mask=bool(mask))
-        if listener is None:
-            server.serve_stdio(responder, ready, max_wait=max_wait_ms / 1000, max_batch=max_batch)
-        else:
-            app = server.SocketServer(
-                responder,
-                listener,
-                ready,
-                max_wait=max_wait_ms / 1000,
-                max_batch=max_batch,
-                max_connections=max_connections,
-            )
-            where = {"socket": socket_path} if socket_path else {"port": app.address}
-            app.ready = {**ready, **where}
-            logging.getLogger(__name__).info("listening on %s", where)
-            try:
-                sys.stdout.write(server.encode(app.ready).decode())
-                sys.stdout.flush()
-            except OSError:
-                pass
-            app.serve()
+        server.run(spec, transport, limits)
+    except server.StartError as error:
+        fail(PROG, str(error))
     except stop:
         pass
-    finally:
-        if app is not None:
-            app.close()
-        elif listener is not None:
-            listener.close()
-            if socket_path is not None:
-                Path(socket_path).unlink(missing_ok=True)
     sys.exit(0)
 
 

@@ -1,0 +1,137 @@
+"""Request lines of the JSON-lines protocol: one line of text -> a typed request (pure)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from spliceannot.annotate import Record
+from spliceannot.factory import MAX_DISTANCE
+
+NO_ID = object()  # a control request sent without "id"
+
+
+@dataclass(frozen=True)
+class ScoreRequest:
+    """Score ``record`` with ``-D distance`` and ``-M mask``; ``id`` is echoed."""
+
+    id: Any
+    record: Record
+    distance: int
+    mask: bool
+
+
+@dataclass(frozen=True)
+class ControlRequest:
+    """``{"op": "health"}`` or ``{"op": "shutdown"}``."""
+
+    op: str
+    id: Any = NO_ID
+
+
+@dataclass(frozen=True)
+class BadRequest:
+    """A line that is not a valid request; ``error`` is one line of text."""
+
+    id: Any
+    error: str
+
+
+Request = ScoreRequest | ControlRequest | BadRequest
+CONTROL_OPS = ("health", "shutdown")
+
+
+class _Invalid(ValueError):
+    pass
+
+
+def _reject_constant(name: str) -> None:
+    raise _Invalid(f"{name} is not valid JSON")
+
+
+def _shown(value: Any) -> str:
+    text = json.dumps(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _chrom(value: Any) -> str:
+    if _is_int(value) and value >= 0:
+        return str(value)
+    if not isinstance(value, str) or not value or any(c.isspace() for c in value):
+        raise _Invalid(f"chrom: expected a contig name, got {_shown(value)}")
+    return value
+
+
+def _alleles(value: Any) -> tuple[str, ...]:
+    items = value if isinstance(value, list) else [value]
+    alts: list[str] = []
+    for item in items:
+        if not isinstance(item, str):
+            raise _Invalid(f"alt: expected a string or a list of strings, got {_shown(value)}")
+        alts.extend(item.split(","))
+    if not alts or any(not a or any(c.isspace() or c in "|;=" for c in a) for a in alts):
+        raise _Invalid(f"alt: expected one or more alleles, got {_shown(value)}")
+    return tuple(alts)
+
+
+def parse_request(line: str | bytes, *, distance: int, mask: bool) -> Request:
+    """Parse one request line.
+
+    Parameters
+    ----------
+    line
+        One line of the input, without its newline.
+    distance, mask
+        The server's ``-D`` and ``-M``, used when the request does not
+        override them.
+
+    Returns
+    -------
+    ScoreRequest, ControlRequest or BadRequest
+        Never raises on bad input: what is wrong comes back as a
+        :class:`BadRequest` (with the request's id when it could be read).
+    """
+    try:
+        message = json.loads(line, parse_constant=_reject_constant)
+    except _Invalid as error:
+        return BadRequest(None, str(error))
+    except ValueError:  # JSONDecodeError, UnicodeDecodeError
+        return BadRequest(None, "not a JSON object: the line is not valid JSON")
+    except RecursionError:
+        return BadRequest(None, "not a JSON object: nested too deeply")
+    if not isinstance(message, dict):
+        return BadRequest(None, f"not a JSON object: got {_shown(message)}")
+    ident = message.get("id")
+    try:
+        if "op" in message:
+            op = message["op"]
+            if op not in CONTROL_OPS:
+                raise _Invalid(f"op: expected one of {', '.join(CONTROL_OPS)}, got {_shown(op)}")
+            return ControlRequest(op, message.get("id", NO_ID))
+        missing = [key for key in ("chrom", "pos", "ref", "alt") if key not in message]
+        if missing:
+            raise _Invalid(f"missing field{'s' if len(missing) > 1 else ''}: {', '.join(missing)}")
+        pos = message["pos"]
+        if not _is_int(pos) or pos < 1:
+            raise _Invalid(f"pos: expected an integer >= 1, got {_shown(pos)}")
+        ref = message["ref"]
+        if not isinstance(ref, str) or not ref.isascii() or not ref.isalpha():
+            raise _Invalid(f"ref: expected bases (letters), got {_shown(ref)}")
+        wanted_distance = message.get("distance", distance)
+        if not _is_int(wanted_distance) or not 0 <= wanted_distance <= MAX_DISTANCE:
+            raise _Invalid(
+                f"distance: expected an integer from 0 to {MAX_DISTANCE}, "
+                f"got {_shown(wanted_distance)}"
+            )
+        wanted_mask = message.get("mask", int(mask))
+        if wanted_mask not in (0, 1) or isinstance(wanted_mask, float):
+            raise _Invalid(f"mask: expected 0 or 1, got {_shown(wanted_mask)}")
+        record = Record(_chrom(message["chrom"]), pos, ref, _alleles(message["alt"]))
+        return ScoreRequest(ident, record, wanted_distance, bool(wanted_mask))
+    except _Invalid as error:
+        return BadRequest(ident, str(error))

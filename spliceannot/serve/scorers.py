@@ -1,0 +1,149 @@
+"""The scorers of a server: one per ``(-D, -M)``, derived from the server's own."""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections import OrderedDict
+
+from spliceannot.annotate import VariantScorer
+
+log = logging.getLogger(__name__)
+
+MAX_SCORERS = 16  # scorers kept for -D/-M other than the server's own (least recently used dropped)
+
+
+def derive_scorer(base: VariantScorer, *, distance: int, mask: bool, cache=None) -> VariantScorer:
+    """A scorer with another ``-D``/``-M`` that shares ``base``'s genome, annotation and model.
+
+    The new scorer gets its own window geometry, the score ``cache`` given
+    (one whose context names this ``-D``/``-M``; None: no cache) and no
+    precomputed scores (those files hold scores of one ``-D``/``-M``).
+
+    Raises
+    ------
+    TypeError
+        When ``base``'s track source cannot be re-targeted to another window.
+    """
+    from spliceannot.windows import WindowGeometry
+
+    if not hasattr(base.tracks, "geometry"):
+        raise TypeError(f"{type(base.tracks).__name__} has no window geometry to change")
+    geometry = WindowGeometry(flank=base.geometry.flank, distance=distance)
+    tracks = copy.copy(base.tracks)  # shares the reference and the model runner
+    tracks.geometry = geometry
+    return VariantScorer(
+        base.reference,
+        base.annotation,
+        tracks,
+        geometry=geometry,
+        mask=mask,
+        precision=base.precision,
+        cache=cache,
+        model_digest=base.model_digest,
+    )
+
+
+class ScorerSet:
+    """One :class:`VariantScorer` per ``(distance, mask)``, made when first asked for.
+
+    The server's own scorer (``base``) is always kept; of the others, the
+    ``max_scorers`` asked for most recently are kept and the least recently
+    used one is dropped (its score cache closed) to make room.  A dropped
+    one is made again when asked for, and scores as before.
+
+    Parameters
+    ----------
+    base
+        The scorer of the server's ``-D``/``-M`` (from
+        :func:`spliceannot.factory.build_scorer`).
+    model_digest
+        The model's digest (part of a score cache's context).
+    encoding
+        How IUPAC codes are encoded (part of a score cache's context).
+    max_scorers
+        Most scorers kept besides ``base`` (at least 1).
+    """
+
+    def __init__(
+        self,
+        base: VariantScorer,
+        *,
+        model_digest: str = "",
+        encoding: str = "spliceai",
+        max_scorers: int = MAX_SCORERS,
+    ) -> None:
+        if max_scorers < 1:
+            raise ValueError(f"max_scorers must be at least 1, got {max_scorers}")
+        self.base = base
+        self.model_digest = model_digest
+        self.encoding = encoding
+        self.max_scorers = max_scorers
+        self._base_key = (base.distance, bool(base.mask))
+        self._others: OrderedDict[tuple[int, bool], VariantScorer] = OrderedDict()
+        self._dropped_hits = 0  # cache counters of the scorers dropped so far
+        self._dropped_misses = 0
+
+    def get(self, distance: int, mask: bool) -> VariantScorer:
+        key = (distance, bool(mask))
+        if key == self._base_key:
+            return self.base
+        if key in self._others:
+            self._others.move_to_end(key)
+            return self._others[key]
+        scorer = derive_scorer(
+            self.base, distance=distance, mask=mask, cache=self._cache(distance, mask)
+        )
+        log.info("scorer for -D %d -M %d ready", distance, int(mask))
+        while len(self._others) >= self.max_scorers:
+            self._drop(*self._others.popitem(last=False))
+        self._others[key] = scorer
+        return scorer
+
+    def _drop(self, key: tuple[int, bool], scorer: VariantScorer) -> None:
+        cache = getattr(scorer, "cache", None)
+        if cache is not None:
+            self._dropped_hits += cache.hits
+            self._dropped_misses += cache.misses
+            cache.close()
+        log.info("scorer for -D %d -M %d dropped (least recently used)", key[0], int(key[1]))
+
+    def loaded(self) -> list[tuple[int, bool]]:
+        """The ``(distance, mask)`` of the scorers held now."""
+        return sorted([self._base_key, *self._others])
+
+    def cache_counts(self) -> tuple[int, int] | None:
+        """Score-cache hits and misses of every scorer made so far; None without a cache."""
+        if getattr(self.base, "cache", None) is None:
+            return None  # then no other scorer has one either
+        held = (getattr(s, "cache", None) for s in (self.base, *self._others.values()))
+        caches = [cache for cache in held if cache is not None]
+        return (
+            self._dropped_hits + sum(cache.hits for cache in caches),
+            self._dropped_misses + sum(cache.misses for cache in caches),
+        )
+
+    def _cache(self, distance: int, mask: bool):
+        """The base scorer's cache file, in the context of this ``-D``/``-M``; None without one."""
+        base_cache = getattr(self.base, "cache", None)
+        if base_cache is None or not self.model_digest:
+            return None
+        from spliceannot.cache import ScoreCache, context_digest
+
+        def context(distance: int, mask: bool) -> str:
+            return context_digest(
+                model=self.model_digest,
+                annotation=self.base.annotation.digest(),
+                distance=distance,
+                mask=mask,
+                encoding=self.encoding,
+            )
+
+        if context(self.base.distance, self.base.mask) != base_cache.context:
+            log.warning(
+                "cannot rebuild the score cache's context; -D %d -M %d is not cached",
+                distance,
+                mask,
+            )
+            return None
+        return ScoreCache(base_cache.path, context(distance, mask))
