@@ -68,7 +68,8 @@ OUTPUT_MODES = ("vcf", "per-gene")
 
 def _ray_pool(settings: AnnotateSettings):
     """Actors on a Ray cluster (started here when no address is given)."""
-    from spliceannot.distributed import ENGINES, RayScoringPool, RaySettings
+    from spliceannot.cluster.annotate_pool import RayScoringPool
+    from spliceannot.cluster.connection import ENGINES, RaySettings
 
     if settings.engine not in ENGINES:
         raise InputError(f"--engine must be one of {', '.join(ENGINES)}, not {settings.engine!r}")

@@ -75,7 +75,8 @@ def test_a_bad_annotation_fails_in_the_parent_before_any_worker_starts(tmp_path,
 def test_ray_actors_score_with_the_drivers_rows(tmp_path, tiny_model):
     pytest.importorskip("ray")
     from spliceannot.annotate import record_view
-    from spliceannot.distributed import RayScoringPool, RaySettings, connect, disconnect
+    from spliceannot.cluster.annotate_pool import RayScoringPool
+    from spliceannot.cluster.connection import RaySettings, connect, disconnect
     from spliceannot.factory import build_scorer
     from spliceannot.pipeline import AnnotateSettings
 

@@ -27,7 +27,8 @@ NO_CIRCLES = (
     "spliceannot.sites",
     "spliceannot.pipeline",
     "spliceannot.parallel",
-    "spliceannot.distributed",
+    "spliceannot.cluster",
+    "spliceannot.signals",
     "spliceannot.factory",
 )
 # Core modules that still import spliceannot.trainers; remove a name once its import is gone.

@@ -117,7 +117,8 @@ def _records(vcf: Path) -> list:
 def test_a_killed_worker_is_restarted_and_its_shards_scored_again(genome, tiny_model, tmp_path):
     """SIGKILL one actor while shards are in flight: nothing lost, nothing twice, same outcomes."""
     from spliceannot.annotate import record_view
-    from spliceannot.distributed import RayScoringPool, RaySettings, connect, disconnect
+    from spliceannot.cluster.annotate_pool import RayScoringPool
+    from spliceannot.cluster.connection import RaySettings, connect, disconnect
     from spliceannot.factory import build_scorer
     from spliceannot.pipeline import AnnotateSettings
 
@@ -279,7 +280,7 @@ def test_joining_a_running_cluster_by_address(genome, tiny_model, tmp_path):
 
 def test_shards_split_each_batch_for_the_actors_at_window_gaps():
     from spliceannot.annotate import Record
-    from spliceannot.distributed import genomic_shards
+    from spliceannot.cluster.shards import genomic_shards
 
     def rec(chrom, pos):
         return Record(chrom, pos, "A", ("G",))

@@ -119,7 +119,8 @@ def predict(fasta, model, annotation, transcripts, biotype, regions, strands, be
             loaded = load_model(model)
             network = loaded
             if engine == "ray":
-                from spliceannot.distributed import RayNetwork, RaySettings
+                from spliceannot.cluster.connection import RaySettings
+                from spliceannot.cluster.predict_pool import RayNetwork
 
                 cluster = RaySettings(address=ray_address, workers=workers, threads=threads or 1,
                                       device=device)
