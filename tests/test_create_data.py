@@ -22,7 +22,7 @@ from click.testing import CliRunner
 from spliceannot.cli import main
 from spliceannot.errors import InputError
 from spliceannot.readers import fasta_stream
-from spliceannot.readers.gtf import SKIP_EMPTY, SKIP_NO_EXONS, SKIP_TRANS_SPLICED
+from spliceannot.readers.gtf_features import SKIP_EMPTY, SKIP_NO_EXONS, SKIP_TRANS_SPLICED
 from spliceannot.trainers import data
 from spliceannot.trainers.gene_windows import NOTE_NONCANONICAL, GeneWindows, iter_gene_windows
 from spliceannot.trainers.genes import NOTE_SINGLE_EXON, SKIP_NOT_IN_FASTA, Gene

@@ -16,14 +16,13 @@ from click.testing import CliRunner
 from spliceannot.cli import main
 from spliceannot.errors import InputError
 from spliceannot.readers.annotation import load_annotation, read_table, write_table
-from spliceannot.readers.gtf import (
+from spliceannot.readers.gtf import read_gene_models, read_gtf_transcripts
+from spliceannot.readers.gtf_features import (
     SKIP_EMPTY,
     SKIP_NO_EXONS,
     SKIP_NO_TRANSCRIPT,
     SKIP_TRANS_SPLICED,
     SKIP_UNSTRANDED,
-    read_gene_models,
-    read_gtf_transcripts,
 )
 from spliceannot.readers.transcript import Transcript
 
