@@ -665,3 +665,26 @@ def test_unwritable_output(base_args, tmp_path, where):
         assert list(out.iterdir()) == []
     else:
         assert not out.exists()
+
+
+def test_the_shared_options_bound_d_as_the_scorer_does():
+    from spliceannot.commands.options import MAX_DISTANCE
+    from spliceannot.factory import MAX_DISTANCE as scorer_limit
+
+    assert MAX_DISTANCE == scorer_limit
+
+
+def test_parsed_options_become_the_settings_they_describe():
+    from spliceannot.commands.options import scorer_settings
+    from spliceannot.encoding import iupac_encoding
+    from spliceannot.factory import ScorerSpec
+    from spliceannot.pipeline import AnnotateSettings
+
+    parsed = {"reference": "g.fa", "annotation": "grch38", "distance": 60, "mask": 1, "iupac": "n",
+              "precomputed": ["a.vcf.gz"]}  # fmt: skip
+    spec = scorer_settings(**parsed)
+    assert spec == ScorerSpec(reference="g.fa", annotation="grch38", distance=60, mask=True,
+                              encoding=iupac_encoding("n"), precomputed=("a.vcf.gz",))  # fmt: skip
+    settings = scorer_settings(AnnotateSettings, **parsed, workers=1)
+    assert type(settings) is AnnotateSettings and settings.workers == 1
+    assert ScorerSpec.of(settings) == spec

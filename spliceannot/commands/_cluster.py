@@ -1,19 +1,8 @@
-"""The ``--engine`` / ``--ray-address`` options that ``annotate`` and ``predict`` share."""
+"""``--engine`` / ``--ray-address``, importable from here as ``spliceannot predict`` does.
 
-from __future__ import annotations
+Defined once in :mod:`spliceannot.commands.options`.
+"""
 
-import click
+from spliceannot.commands.options import engine_options
 
-
-def engine_options(function):
-    """Add ``--engine local|ray`` and ``--ray-address ADDR`` to a command."""
-    function = click.option(
-        "--ray-address", default=None, metavar="ADDR",
-        help="With --engine ray: `auto` or HOST:PORT of a running cluster (`ray start --head`); "
-             "default: start a local cluster on this machine.",
-    )(function)  # fmt: skip
-    return click.option(
-        "--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
-        help="local: this machine; ray: shards on Ray actors (one per GPU, or --workers CPU actors; "
-             "0 = fill the cluster's CPUs), written in input order, byte-identical to local.",
-    )(function)  # fmt: skip
+__all__ = ["engine_options"]

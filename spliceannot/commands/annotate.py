@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from spliceannot.commands._cluster import engine_options
+from spliceannot.commands import options
 from spliceannot.commands._common import (
     fail,
     handle_signals,
@@ -25,16 +25,7 @@ from spliceannot.commands._common import (
               help="Output file ('-' = standard output, the default); type from the name or --output-type.")
 @click.option("-o", "--output", "output_file", default=None, metavar="OUT",
               help="The output file, as bcftools spells it (then -O may give bcftools' output type: -Ob -o out.bcf).")
-@click.option("-R", "reference", required=True, metavar="FASTA",
-              help="Reference genome FASTA (plain or bgzipped, .fai built if missing).")
-@click.option("-A", "annotation", required=True, metavar="ANNOTATION",
-              help="grch37, grch38 (SpliceAI's GENCODE tables), a SpliceAI-style table, or a GTF/GFF3.")
-@click.option("-D", "distance", default=50, show_default=True, type=click.IntRange(0, 4999),
-              help="Maximum distance between the variant and a gained/lost splice site.")
-@click.option("-M", "mask", default=0, show_default=True, type=click.IntRange(0, 1),
-              help="1 = mask gains at annotated sites and losses at unannotated ones.")
-@click.option("-m", "--model", default="spliceai", show_default=True,
-              help="spliceai (Illumina's five models), a .h5/.pt/.safetensors file, or a directory of them.")
+@options.scorer_inputs()
 @click.option("--output-type", type=click.Choice(["v", "z", "b", "u"]), default=None,
               help="v VCF, z bgzipped VCF, b BCF, u uncompressed BCF (default: from the -O name).")
 @click.option("--threads", default=0, show_default=True, type=click.IntRange(0, 64),
@@ -42,17 +33,12 @@ from spliceannot.commands._common import (
 @click.option("--regions", default=None, metavar="REG[,REG...]",
               help="Only records in these regions (chr, chr:start-end); needs an indexed input.")
 @click.option("--write-index", is_flag=True, help="Index the output (.tbi for -Oz, .csi for -Ob).")
-@click.option("--precision", default=2, show_default=True, type=click.IntRange(0, 10),
-              help="Decimals of delta scores (SpliceAI prints 2).")
+@options.precision()
 @click.option("--per-allele-fields", is_flag=True,
               help="Also add numeric Number=A fields SpliceAI_DS_AG..SpliceAI_DP_DL and SpliceAI_DS_MAX.")
-@click.option("--transcripts", type=click.Choice(["canonical", "all"]), default="canonical",
-              show_default=True, help="For a GTF/GFF3 -A: one transcript per gene, or all of them.")
-@click.option("--iupac", type=click.Choice(["spliceai", "n"]), default="spliceai", show_default=True,
-              help="Letters other than ACGTN: read as SpliceAI 1.3.1 reads them, or as N.")
-@click.option("--compute", type=click.Choice(["cone", "window"]), default="cone", show_default=True,
-              help="cone: shared reference tiles + recomputed receptive cones (exact, fast); "
-                   "window: every window through the model, as SpliceAI does.")
+@options.transcripts()
+@options.iupac()
+@options.compute()
 @click.option("--chunk-size", default=256, show_default=True, type=click.IntRange(1, 100000),
               help="Records scored together (memory grows with this, not with the input).")
 @click.option("--workers", default=0, show_default=True, type=click.IntRange(0, 256),
@@ -60,17 +46,10 @@ from spliceannot.commands._common import (
                    "(at most 4), 1 on a GPU.")
 @click.option("--threads-per-worker", default=1, show_default=True, type=click.IntRange(1, 256),
               help="CPU threads of each scoring process (one thread per core is fastest on small machines).")
-@engine_options
-@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
-@click.option("--batch-size", default=32, show_default=True, type=click.IntRange(1, 4096),
-              help="Windows per forward pass.")
-@click.option("--cache", "cache_path", default=None, metavar="FILE.sqlite",
-              help="Score cache: scores computed once are looked up, never recomputed "
-                   "(default $SPLICEANNOT_CACHE/scores.sqlite, i.e. ~/.cache/spliceannot/scores.sqlite).")
-@click.option("--no-cache", is_flag=True, help="Neither read nor write the score cache.")
-@click.option("--precomputed", multiple=True, metavar="SCORES.vcf.gz",
-              help="Tabix-indexed SpliceAI score VCF (Illumina's precomputed files or spliceannot "
-                   "output) consulted before computing; repeat for several files.")
+@options.engine_options
+@options.device()
+@options.batch_size()
+@options.score_files()
 @click.option("--output-mode", type=click.Choice(["vcf", "per-gene"]), default="vcf", show_default=True,
               help="vcf: every input record, annotated; per-gene: one line per ALT and gene with only "
                    "the SpliceAI entry, bgzipped and tabix-indexed (the shape of precomputed score files).")
@@ -86,7 +65,6 @@ def annotate(input_path, output_path, output_file, reference, annotation, distan
     default, the same numbers.  Records that cannot be scored pass through
     unchanged and are counted in the summary on stderr.
     """
-    from spliceannot.encoding import iupac_encoding
     from spliceannot.errors import InputError, ModelError
     from spliceannot.outcome import setup_warning
     from spliceannot.pipeline import AnnotateSettings, annotate_vcf
@@ -95,16 +73,17 @@ def annotate(input_path, output_path, output_file, reference, annotation, distan
     if output_path == "-":
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `| head` ends us quietly, like bcftools
     cache = resolve_cache(cache_path, no_cache, "annotate")
-    settings = AnnotateSettings(
+    settings = options.scorer_settings(
+        AnnotateSettings,
         reference=reference,
         annotation=annotation,
         model=model,
         distance=distance,
-        mask=bool(mask),
+        mask=mask,
         precision=precision,
         per_allele_fields=per_allele_fields,
         transcripts=transcripts,
-        encoding=iupac_encoding(iupac),
+        iupac=iupac,
         compute=compute,
         workers=workers,
         threads_per_worker=threads_per_worker,
@@ -113,7 +92,7 @@ def annotate(input_path, output_path, output_file, reference, annotation, distan
         batch_size=batch_size,
         threads=threads,
         cache=cache,
-        precomputed=tuple(precomputed),
+        precomputed=precomputed,
         engine=engine,
         ray_address=ray_address,
     )

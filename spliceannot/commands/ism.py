@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import click
 
+from spliceannot.commands import options
 from spliceannot.commands._common import fail, handle_signals, log_to_stderr
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("location", metavar="SITE_OR_REGION")
-@click.option("-R", "reference", required=True, metavar="FASTA", help="Reference genome FASTA (plain or bgzipped).")
-@click.option("-A", "annotation", default=None, metavar="ANNOTATION",
-              help="grch37, grch38, a SpliceAI-style table or a GTF/GFF3: finds the site's kind and strand.")
+@options.reference(help="Reference genome FASTA (plain or bgzipped).")
+@options.annotation(help="grch37, grch38, a SpliceAI-style table or a GTF/GFF3: finds the site's kind and strand.",
+                    optional=True)
 @click.option("-m", "--model", "models", multiple=True, default=("spliceai",), show_default=True,
               help="Model (spliceai, a .h5/.pt/.safetensors file or a directory); repeat to compare models "
                    "side by side.")
@@ -26,11 +27,9 @@ from spliceannot.commands._common import fail, handle_signals, log_to_stderr
               help="Writes PREFIX.tsv and PREFIX.png (and/or .svg, see --format).")
 @click.option("--format", "formats", multiple=True, type=click.Choice(["png", "svg", "pdf"]), default=("png",),
               show_default=True, help="Logo format(s); repeat for several.")
-@click.option("--compute", type=click.Choice(["cone", "window"]), default="cone", show_default=True,
-              help="cone: recompute only each mutant's receptive cone; window: every mutant's whole window.")
-@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
-@click.option("--batch-size", default=32, show_default=True, type=click.IntRange(1, 4096),
-              help="Mutants per forward pass.")
+@options.compute(help="cone: recompute only each mutant's receptive cone; window: every mutant's whole window.")
+@options.device()
+@options.batch_size(help="Mutants per forward pass.")
 def ism(location, reference, annotation, models, labels, kind, strand, width, prefix, formats, compute, device,
         batch_size) -> None:
     """In-silico mutagenesis around a splice site.

@@ -2,54 +2,13 @@
 
 from __future__ import annotations
 
-import copy
-
 import click
 
+from spliceannot.commands import options
 from spliceannot.commands._common import fail, handle_signals, log_to_stderr
 
-CONTEXT = {"help_option_names": ["-h", "--help"]}
 
-
-# The options of ``annotate`` that say how variants are scored; commands that score
-# variants take these very click options (same flags, types, defaults and help).
-SCORING_OPTIONS = ("reference", "annotation", "distance", "mask", "model", "transcripts", "iupac",
-                   "device", "batch_size")
-
-
-def scoring_options(required: bool = True):
-    """Add ``annotate``'s -R/-A/-D/-M/-m/--transcripts/--iupac/--device/--batch-size to a command.
-
-    Apply it above ``@click.command``.  With ``required=False`` the options
-    are optional and default to None (the caller fills them in).
-    """
-    from spliceannot.commands.annotate import annotate
-
-    shared = [param for param in annotate.params if param.name in SCORING_OPTIONS]
-
-    def decorate(command: click.Command) -> click.Command:
-        for param in shared:
-            if not required:
-                param = copy.copy(param)
-                param.required, param.default, param.show_default = False, None, False
-            command.params.append(param)
-        return command
-
-    return decorate
-
-
-def annotate_settings(reference, annotation, distance, mask, model, transcripts, iupac, device, batch_size):
-    """The :class:`~spliceannot.pipeline.AnnotateSettings` these options describe (no score cache)."""
-    from spliceannot.encoding import iupac_encoding
-    from spliceannot.pipeline import AnnotateSettings
-
-    return AnnotateSettings(reference=reference, annotation=annotation, model=model, distance=distance,
-                            mask=bool(mask), transcripts=transcripts, encoding=iupac_encoding(iupac),
-                            device=device, batch_size=batch_size, workers=1, cache=None)
-
-
-@scoring_options()
-@click.command(context_settings=CONTEXT)
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("variants", nargs=-1, metavar="VARIANT...")
 @click.option("--vcf", "vcf_path", default=None, metavar="VCF",
               help="Take the variants from this VCF: VARIANT... are then record IDs, CHROM:POS or "
@@ -57,8 +16,8 @@ def annotate_settings(reference, annotation, distance, mask, model, transcripts,
 @click.option("-o", "--output", required=True, metavar="OUT.png|svg|pdf",
               help="Figure file: one variant -> this file; several -> OUT.<ID>.png each, or one "
                    "multi-page PDF.")
-def plot(variants, vcf_path, output, reference, annotation, distance, mask, model, transcripts, iupac,
-         device, batch_size) -> None:
+@options.scoring_options()
+def plot(variants, vcf_path, output, **scoring) -> None:
     """Plot reference and alternate acceptor/donor probabilities around variants.
 
     VARIANT is CHROM:POS:REF:ALT (1-based POS).  Each transcript containing
@@ -68,11 +27,11 @@ def plot(variants, vcf_path, output, reference, annotation, distance, mask, mode
     annotate writes for the same -R/-A/-D/-M/-m.
     """
     from spliceannot.errors import InputError, ModelError
+    from spliceannot.pipeline import AnnotateSettings
     from spliceannot.viz.plot import plot_variants
     from spliceannot.viz.variants import parse_variant, variants_from_vcf
 
-    settings = annotate_settings(reference, annotation, distance, mask, model, transcripts, iupac, device,
-                                 batch_size)
+    settings = options.scorer_settings(AnnotateSettings, **scoring, workers=1, cache=None)
     try:
         with handle_signals(), log_to_stderr("spliceannot plot"):
             if vcf_path:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import click
 
+from spliceannot.commands import options
 from spliceannot.commands._common import fail, handle_signals, log_to_stderr
-from spliceannot.commands.plot import scoring_options
 
 
-@scoring_options(required=False)
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("vcf_path", metavar="VCF")
 @click.option("-o", "--output", required=True, metavar="REPORT.html", help="The HTML page to write.")
@@ -16,8 +15,8 @@ from spliceannot.commands.plot import scoring_options
               help="Variants in the table (largest delta score first).")
 @click.option("--plots/--no-plots", default=True, show_default=True,
               help="Embed each top variant's landscape plot (recomputed with the model).")
-def report(vcf_path, output, top, plots, reference, annotation, distance, mask, model, transcripts, iupac,
-           device, batch_size) -> None:
+@options.scoring_options(optional=True)
+def report(vcf_path, output, top, plots, **overrides) -> None:
     """Write a static HTML report of a VCF annotated by spliceannot or SpliceAI.
 
     The page shows the distribution of each record's largest delta score,
@@ -32,9 +31,6 @@ def report(vcf_path, output, top, plots, reference, annotation, distance, mask, 
     from spliceannot.errors import InputError, ModelError
     from spliceannot.viz.report import write_report
 
-    overrides = {"reference": reference, "annotation": annotation, "distance": distance, "mask": mask,
-                 "model": model, "transcripts": transcripts, "iupac": iupac, "device": device,
-                 "batch_size": batch_size}
     try:
         with handle_signals(), log_to_stderr("spliceannot report"):
             summary = write_report(vcf_path, output, top=top, plots=plots, overrides=overrides)

@@ -8,65 +8,23 @@ import sys
 
 import click
 
+from spliceannot.commands import options
 from spliceannot.commands._common import fail, resolve_cache
 
 PROG = "serve"
+# serve's own wording of shared options: -D and -M are the defaults of every request
+DISTANCE_HELP = "Default maximum distance between the variant and a gained/lost splice site."
+MASK_HELP = "Default masking: 1 = mask gains at annotated sites and losses at unannotated ones."
+PRECOMPUTED_HELP = (
+    "Tabix-indexed SpliceAI score VCF consulted before computing (requests with the "
+    "server's -D/-M only); repeat for several files."
+)
+COMPUTE_HELP = "cone: shared reference tiles + recomputed receptive cones; window: as SpliceAI does."
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "-R",
-    "reference",
-    required=True,
-    metavar="FASTA",
-    help="Reference genome FASTA (plain or bgzipped, .fai built if missing).",
-)
-@click.option(
-    "-A",
-    "annotation",
-    required=True,
-    metavar="ANNOTATION",
-    help="grch37, grch38 (SpliceAI's GENCODE tables), a SpliceAI-style table, or a GTF/GFF3.",
-)
-@click.option(
-    "-D",
-    "distance",
-    default=50,
-    show_default=True,
-    type=click.IntRange(0, 4999),
-    help="Default maximum distance between the variant and a gained/lost splice site.",
-)
-@click.option(
-    "-M",
-    "mask",
-    default=0,
-    show_default=True,
-    type=click.IntRange(0, 1),
-    help="Default masking: 1 = mask gains at annotated sites and losses at unannotated ones.",
-)
-@click.option(
-    "-m",
-    "--model",
-    default="spliceai",
-    show_default=True,
-    help="spliceai (Illumina's five models), a .h5/.pt/.safetensors file, or a directory of them.",
-)
-@click.option(
-    "--cache",
-    "cache_path",
-    default=None,
-    metavar="FILE.sqlite",
-    help="Score cache: scores computed once are looked up, never recomputed "
-    "(default $SPLICEANNOT_CACHE/scores.sqlite, i.e. ~/.cache/spliceannot/scores.sqlite).",
-)
-@click.option("--no-cache", is_flag=True, help="Neither read nor write the score cache.")
-@click.option(
-    "--precomputed",
-    multiple=True,
-    metavar="SCORES.vcf.gz",
-    help="Tabix-indexed SpliceAI score VCF consulted before computing (requests with the "
-    "server's -D/-M only); repeat for several files.",
-)
+@options.scorer_inputs(distance_help=DISTANCE_HELP, mask_help=MASK_HELP)
+@options.score_files(precomputed_help=PRECOMPUTED_HELP)
 @click.option(
     "--socket",
     "socket_path",
@@ -113,42 +71,12 @@ PROG = "serve"
     type=click.IntRange(1, 100000),
     help="Most requests scored in one batch.",
 )
-@click.option(
-    "--precision",
-    default=2,
-    show_default=True,
-    type=click.IntRange(0, 10),
-    help="Decimals of delta scores (SpliceAI prints 2).",
-)
-@click.option(
-    "--transcripts",
-    type=click.Choice(["canonical", "all"]),
-    default="canonical",
-    show_default=True,
-    help="For a GTF/GFF3 -A: one transcript per gene, or all of them.",
-)
-@click.option(
-    "--iupac",
-    type=click.Choice(["spliceai", "n"]),
-    default="spliceai",
-    show_default=True,
-    help="Letters other than ACGTN: read as SpliceAI 1.3.1 reads them, or as N.",
-)
-@click.option(
-    "--compute",
-    type=click.Choice(["cone", "window"]),
-    default="cone",
-    show_default=True,
-    help="cone: shared reference tiles + recomputed receptive cones; window: as SpliceAI does.",
-)
-@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
-@click.option(
-    "--batch-size",
-    default=32,
-    show_default=True,
-    type=click.IntRange(1, 4096),
-    help="Windows per forward pass.",
-)
+@options.precision()
+@options.transcripts()
+@options.iupac()
+@options.compute(help=COMPUTE_HELP)
+@options.device()
+@options.batch_size()
 @click.option(
     "--cpu-threads",
     default=1,
@@ -192,8 +120,6 @@ def serve(
     See docs/serve.md for the protocol.
     """
     from spliceannot import serve as server
-    from spliceannot.encoding import iupac_encoding
-    from spliceannot.factory import ScorerSpec
 
     if socket_path is not None and port is not None:
         fail(PROG, "use --socket or --port, not both")
@@ -202,21 +128,21 @@ def serve(
         format="spliceannot serve: %(message)s",
         stream=sys.stderr,
     )
-    spec = ScorerSpec(
+    spec = options.scorer_settings(
         reference=reference,
         annotation=annotation,
         model=model,
         distance=distance,
-        mask=bool(mask),
+        mask=mask,
         precision=precision,
         transcripts=transcripts,
-        encoding=iupac_encoding(iupac),
+        iupac=iupac,
         compute=compute,
         device=device,
         batch_size=batch_size,
         threads_per_worker=cpu_threads,
         cache=resolve_cache(cache_path, no_cache, PROG),
-        precomputed=tuple(precomputed),
+        precomputed=precomputed,
     )
     transport = server.Transport(socket_path=socket_path, port=port)
     limits = server.Limits(
