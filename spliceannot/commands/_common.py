@@ -62,7 +62,9 @@ def log_to_stderr(prog: str) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def progress_bar(enabled: bool | None, *, unit: str, total: int | None = None) -> Iterator[Callable[[int], None] | None]:
+def progress_bar(
+    enabled: bool | None, *, unit: str, total: int | None = None
+) -> Iterator[Callable[[int], None] | None]:
     """A tqdm bar on stderr (on by default when stderr is a terminal); yields its update function."""
     if enabled is None:
         enabled = sys.stderr.isatty()

@@ -19,8 +19,8 @@ def convert(source: str, output: str) -> None:
     them (all members go into one ensemble checkpoint).  Flank, activation,
     members and provenance are stored in the checkpoint's metadata.
     """
-    from spliceannot.errors import InputError, ModelError
     from spliceannot.engine.weights import convert_weights
+    from spliceannot.errors import InputError, ModelError
 
     try:
         model = convert_weights(source, output)

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import click
 
+from spliceannot.atomic import atomic_path
 from spliceannot.commands._common import fail, handle_signals, log_to_stderr
 from spliceannot.errors import InputError
 from spliceannot.readers.annotation import Transcript, write_table
 from spliceannot.readers.gtf import TRANSCRIPT_CHOICES, read_gene_models
-from spliceannot.atomic import atomic_path
 
 PROG = "spliceannot gene-table"
 
