@@ -582,6 +582,19 @@ def test_startup_errors_are_one_line_and_exit_2(tiny_model, tmp_path):
         assert named[name] in lines[0]
 
 
+def test_run_raises_start_error_and_leaves_no_socket_file(tiny_model, tmp_path):
+    from spliceannot import serve as server
+    from spliceannot.factory import ScorerSpec
+
+    socket_path = tmp_path / "s.sock"
+    spec = ScorerSpec(
+        reference=str(tmp_path / "missing.fa"), annotation="grch38", model=str(tiny_model)
+    )
+    with pytest.raises(server.StartError, match="missing.fa"):
+        server.run(spec, server.Transport(socket_path=str(socket_path)))
+    assert not socket_path.exists()
+
+
 # --------------------------------------------------------------------------- in-process units
 
 

@@ -19,7 +19,9 @@ PRECOMPUTED_HELP = (
     "Tabix-indexed SpliceAI score VCF consulted before computing (requests with the "
     "server's -D/-M only); repeat for several files."
 )
-COMPUTE_HELP = "cone: shared reference tiles + recomputed receptive cones; window: as SpliceAI does."
+COMPUTE_HELP = (
+    "cone: shared reference tiles + recomputed receptive cones; window: as SpliceAI does."
+)
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
