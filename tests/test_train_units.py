@@ -13,14 +13,8 @@ from spliceannot.engine.architecture import Architecture
 from spliceannot.engine.model import Ensemble, SpliceAI, normalize_temperature, scale_logits
 from spliceannot.engine.weights import load_model, save_checkpoint
 from spliceannot.trainers import metrics
-from spliceannot.trainers.training import (
-    TrainConfig,
-    apply_temperature,
-    fit_temperature,
-    freeze,
-    set_train_mode,
-    window_loss,
-)
+from spliceannot.trainers.calibration import apply_temperature, fit_temperature
+from spliceannot.trainers.training import TrainConfig, freeze, set_train_mode, window_loss
 
 
 def test_topk_accuracy_counts_sites_among_the_top_scores():

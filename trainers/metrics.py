@@ -83,7 +83,9 @@ def calibration_error(labels: np.ndarray, probs: np.ndarray, bins: int = 15) -> 
     return result
 
 
-def reliability(labels: np.ndarray, probs: np.ndarray, cls: int, bins: int = 15) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def reliability(
+    labels: np.ndarray, probs: np.ndarray, cls: int, bins: int = 15
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-bin mean predicted probability, observed frequency and count for one class."""
     edges = np.linspace(0.0, 1.0, bins + 1)
     p = probs[:, cls].astype(np.float64)
@@ -127,7 +129,7 @@ class SiteMetrics:
 
 def site_metrics(labels: np.ndarray, probs: np.ndarray) -> SiteMetrics:
     """All site metrics from flat labelled arrays (see :func:`labelled`)."""
-    metrics = SiteMetrics(positions=int(len(labels)))
+    metrics = SiteMetrics(positions=len(labels))
     for name, cls in SITE_CLASSES.items():
         is_site = labels == cls
         score = probs[:, cls]

@@ -9,13 +9,12 @@ resumed from its last epoch continues exactly as an uninterrupted one.
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -25,8 +24,9 @@ from torch.nn import functional as F
 from spliceannot import __version__
 from spliceannot.atomic import atomic_path
 from spliceannot.engine.architecture import UNITS_PER_GROUP
-from spliceannot.engine.model import Ensemble, SpliceAI, scale_logits
+from spliceannot.engine.model import Ensemble, SpliceAI
 from spliceannot.engine.weights import save_checkpoint
+from spliceannot.trainers.history import EpochRecord, epoch_line, plot_curves, write_metrics_csv
 from spliceannot.trainers.layout import UNLABELLED, SpliceData
 from spliceannot.trainers.metrics import SiteMetrics, site_metrics
 
@@ -61,29 +61,6 @@ class TrainConfig:
     max_windows_per_epoch: int | None = None
     device: str = "cpu"
     amp: bool = False
-
-
-@dataclass
-class EpochRecord:
-    epoch: int
-    learning_rate: float
-    seconds: float
-    train_loss: float
-    validation_loss: float
-    train: dict[str, float] = field(default_factory=dict)
-    validation: dict[str, float] = field(default_factory=dict)
-
-    def row(self) -> dict[str, float]:
-        out = {
-            "epoch": self.epoch,
-            "learning_rate": self.learning_rate,
-            "seconds": round(self.seconds, 3),
-            "train_loss": self.train_loss,
-            "validation_loss": self.validation_loss,
-        }
-        out.update({f"train_{k}": v for k, v in self.train.items()})
-        out.update({f"validation_{k}": v for k, v in self.validation.items()})
-        return out
 
 
 @dataclass
@@ -232,7 +209,7 @@ def freeze(model: SpliceAI, *, freeze_units: int | None = None, train_last: int 
     for module in frozen_modules:
         for parameter in module.parameters():
             parameter.requires_grad_(False)
-    model._frozen_units = frozen_units  # noqa: SLF001 - read by set_train_mode
+    model._frozen_units = frozen_units  # read by set_train_mode
     trainable = [f"units.{i}" for i in range(frozen_units, units)]
     trainable += [f"group_skips.{g}" for g in range(len(model.group_skips)) if g not in freeze_group_skips]
     return trainable + ["head"]
@@ -275,46 +252,6 @@ def _improved(record: EpochRecord, best: float, monitor: str) -> tuple[bool, flo
     return (not math.isnan(value) and value < best), value
 
 
-def write_metrics_csv(path: Path, history: Sequence[EpochRecord]) -> None:
-    rows = [record.row() for record in history]
-    if not rows:
-        return
-    columns = list(rows[0])
-    for row in rows[1:]:
-        columns += [key for key in row if key not in columns]
-    with atomic_path(path) as temporary:
-        with open(temporary, "w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=columns)
-            writer.writeheader()
-            for row in rows:
-                writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
-
-
-def plot_curves(path: Path, history: Sequence[EpochRecord]) -> None:
-    """Loss and validation top-1 accuracy per epoch, as a PNG."""
-    from spliceannot.viz import style
-
-    epochs = [r.epoch for r in history]
-    with style.styled():
-        figure = style.new_figure(10, 4)
-        left, right = figure.subplots(1, 2)
-        left.plot(epochs, [r.train_loss for r in history], "o-", label="train")
-        left.plot(epochs, [r.validation_loss for r in history], "o-", label="validation")
-        left.set_xlabel("epoch")
-        left.set_ylabel("loss")
-        left.legend()
-        colours = {"acceptor": style.ACCEPTOR_COLOUR, "donor": style.DONOR_COLOUR}
-        for split, rows in (("train", [r.train for r in history]), ("validation", [r.validation for r in history])):
-            for site in ("acceptor", "donor"):
-                right.plot(epochs, [row.get(f"{site}_top1", float("nan")) for row in rows],
-                           "o-" if split == "validation" else "x--", color=colours[site], label=f"{split} {site}")
-        right.set_xlabel("epoch")
-        right.set_ylabel("top-1 accuracy")
-        right.set_ylim(0, 1.02)
-        right.legend()
-    style.save_figure(figure, path, "png")
-
-
 def fit(
     model: SpliceAI,
     train_data: SpliceData,
@@ -352,7 +289,8 @@ def fit(
         current = json.loads(json.dumps(asdict(config)))
         for key in checked:
             if saved[key] != current[key]:
-                raise ValueError(f"{resume_path}: --{key.replace('_', '-')} differs from the run being resumed ({saved[key]!r})")
+                option = f"--{key.replace('_', '-')}"
+                raise ValueError(f"{resume_path}: {option} differs from the run being resumed ({saved[key]!r})")
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         first_epoch = int(state["epoch"]) + 1
@@ -401,7 +339,7 @@ def fit(
         learning_rate = optimizer.param_groups[0]["lr"]
         scheduler.step()
         model.eval()
-        train_eval_loss, train_metrics = _loss_and_metrics(model, train_data, metric_windows, config)
+        _, train_metrics = _loss_and_metrics(model, train_data, metric_windows, config)
         if validation_data is not None and len(validation_data):
             val_loss, val_metrics = _loss_and_metrics(model, validation_data, range(len(validation_data)), config)
         else:
@@ -435,57 +373,8 @@ def fit(
                 },
                 temporary,
             )
-        log(_epoch_line(record))
+        log(epoch_line(record))
     if history:
         plot_curves(output_dir / "curves.png", history)
     return FitResult(history, best_epoch, stopped_early, output_dir)
-
-
-def _epoch_line(record: EpochRecord) -> str:
-    parts = [f"epoch {record.epoch}", f"lr {record.learning_rate:.3g}", f"train loss {record.train_loss:.4f}"]
-    if not math.isnan(record.validation_loss):
-        parts.append(f"validation loss {record.validation_loss:.4f}")
-        for site in ("acceptor", "donor"):
-            value = record.validation.get(f"{site}_top1")
-            if value is not None:
-                parts.append(f"{site} top-1 {value:.3f}")
-    parts.append(f"{record.seconds:.1f} s")
-    return ", ".join(parts)
-
-
-# --------------------------------------------------------------------------- calibration
-
-
-def fit_temperature(member_logits: np.ndarray, labels: np.ndarray, *, per_class: bool) -> float | tuple[float, float, float]:
-    """Temperature minimising the NLL of the ensemble's mean probability.
-
-    ``member_logits`` is ``(members, n, 3)``; the temperature is applied to
-    every member's logits before the softmax, as :class:`Ensemble` does
-    (:func:`~spliceannot.engine.model.scale_logits`).  ``per_class`` fits one
-    value for the acceptor and one for the donor log-odds.
-    """
-    logits = torch.from_numpy(np.ascontiguousarray(member_logits, dtype=np.float32)).double()
-    logits = (logits - logits[..., :1]).permute(0, 2, 1)  # (m, 3, n), log-odds vs neither
-    target = torch.from_numpy(labels.astype(np.int64))
-    log_t = torch.zeros(2 if per_class else 1, dtype=torch.float64, requires_grad=True)
-    optimizer = torch.optim.LBFGS([log_t], lr=0.5, max_iter=100, line_search_fn="strong_wolfe")
-
-    def closure():
-        optimizer.zero_grad()
-        t = log_t.exp()
-        divisor = torch.cat([torch.ones(1, dtype=t.dtype), t.expand(2)]).view(1, 3, 1)
-        probs = torch.softmax(logits / divisor, dim=1).mean(0)  # (3, n)
-        loss = -torch.log(probs.gather(0, target.view(1, -1)).clamp_min(1e-12)).mean()
-        loss.backward()
-        return loss
-
-    optimizer.step(closure)
-    values = [float(v) for v in log_t.detach().exp()]
-    return (1.0, values[0], values[1]) if per_class else values[0]
-
-
-def apply_temperature(member_logits: np.ndarray, temperature) -> np.ndarray:
-    """Mean softmax probability ``(n, 3)`` of member logits under ``temperature``."""
-    logits = torch.from_numpy(np.ascontiguousarray(member_logits, dtype=np.float32))
-    return torch.softmax(scale_logits(logits.permute(0, 2, 1), temperature), dim=1).mean(0).T.numpy()
 
