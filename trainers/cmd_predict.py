@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
+import contextlib
 import time
-from pathlib import Path
 
 import click
 
-from spliceannot.commands._cluster import engine_options
+from spliceannot.commands import options as shared
 from spliceannot.commands._common import fail, handle_signals, log_to_stderr, progress_bar
 
 COMMAND = "predict"
@@ -54,10 +53,10 @@ PROG = f"spliceannot {COMMAND}"
               help="Chunks per forward pass.")
 @click.option("--skip-n", type=click.IntRange(min=0), default=1_000, show_default=True,
               help="Do not predict runs of at least this many N (non-ACGT) bases; 0 predicts all.")
-@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
+@shared.device()
 @click.option("--threads", type=click.IntRange(min=1), default=None,
               help="CPU threads for torch (with --engine ray: of each actor, default 1).")
-@engine_options
+@shared.engine_options
 @click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True,
               help="With --engine ray: CPU actors (0 = one per --threads CPUs of the cluster).")
 @click.option("--tf32", is_flag=True,
@@ -77,137 +76,31 @@ def predict(fasta, model, annotation, transcripts, biotype, regions, strands, be
     (checked before any work, as annotate checks -O); files appear only
     when complete.
     """
-    from spliceannot.engine._device import resolve_device, set_cpu_threads
-    from spliceannot.engine.weights import load_model
     from spliceannot.errors import InputError, ModelError
-    from spliceannot.readers.fasta_stream import fasta_contigs, fasta_lengths, has_index
-    from spliceannot.trainers.predict import GenomePredictor
-    from spliceannot.trainers.predict_genome import predict_genome
-    from spliceannot.trainers.predict_plan import (
-        annotation_spans,
-        check_regions,
-        parse_regions,
-        planned_positions,
-        regions_by_contig,
-    )
-    from spliceannot.writers.tracks import STRANDS, require_pybigwig
+    from spliceannot.trainers.predict_run import TrackOutputs, predict_tracks
+    from spliceannot.writers.tracks import STRANDS
 
     chosen = STRANDS if strands == "both" else (("+",) if strands == "plus" else ("-",))
-    targets = _output_targets(bedgraph, bigwig, bed, hdf5, chosen)
-    if engine != "ray" and (ray_address or workers):
-        fail(COMMAND, "--ray-address and --workers need --engine ray")
-    network = None
-    try:
-        with handle_signals(), log_to_stderr(PROG):
-            resolve_device(device)
-            if not Path(fasta).is_file():
-                raise InputError(f"{fasta}: FASTA not found")
-            contigs = fasta_contigs(fasta)
-            wanted_regions = None
-            if regions:
-                wanted_regions = regions_by_contig(parse_regions(regions), contigs)
-            genes = None
-            if annotation:
-                genes = annotation_spans(annotation, contigs, transcripts=transcripts,
-                                         biotype=biotype)
-            if bigwig:
-                require_pybigwig()
-            lengths = fasta_lengths(fasta) if bigwig or has_index(fasta) else None
-            if wanted_regions is not None and lengths is not None:
-                check_regions(wanted_regions, lengths)
-            set_cpu_threads(threads)
-            loaded = load_model(model)
-            network = loaded
-            if engine == "ray":
-                from spliceannot.cluster.connection import RaySettings
-                from spliceannot.cluster.predict_pool import RayNetwork
-
-                cluster = RaySettings(address=ray_address, workers=workers, threads=threads or 1,
-                                      device=device)
-                network = RayNetwork(model, loaded.flank, cluster, tf32=tf32)
-            predictor = GenomePredictor(network, device=device, chunk_size=chunk_size,
-                                        batch_size=batch_size, skip_n=skip_n, tf32=tf32)
-            total = planned_positions(contigs, lengths, chosen, wanted_regions, genes)
-            writers = _writers(targets, chosen, lengths, threshold, bed_threshold,
-                               hdf5_dtype, loaded)
-            started = time.perf_counter()
-            with progress_bar(progress, unit="nt", total=total) as bar:
-                summary = predict_genome(fasta, predictor, writers, strands=chosen,
-                                         regions=wanted_regions, genes=genes, progress=bar)
-    except (InputError, ModelError, ValueError) as error:
-        fail(COMMAND, str(error))
-    except OSError as error:
-        where = f"{error.filename}: " if error.filename else ""
-        fail(COMMAND, f"{where}{error.strerror or error}")
-    finally:
-        if hasattr(network, "close"):  # Ray actors (and the local cluster they started)
-            network.close()
-    elapsed = time.perf_counter() - started
-    _report(summary, elapsed)
-    retried = getattr(network, "retried", 0)
-    if retried:
-        click.echo(f"{PROG}: {retried} batch(es) computed again after a worker was lost", err=True)
-
-
-def _output_targets(bedgraph, bigwig, bed, hdf5, strands) -> dict[str, str]:
-    """The output options given, checked before any work.
-
-    There must be one; no two may name the same file; every file's directory
-    must exist and be writable (as ``annotate`` requires of -O).
-    """
-    from spliceannot.writers.tracks import track_paths
-
-    targets = {k: v for k, v in
-               (("bedgraph", bedgraph), ("bigwig", bigwig), ("bed", bed), ("hdf5", hdf5)) if v}
-    if not targets:
-        fail(COMMAND, "no output: give at least one of --bedgraph, --bigwig, --bed, --hdf5")
-    files = []  # (the option's value, a file it names)
-    for kind, value in targets.items():
-        if kind in ("bedgraph", "bigwig"):
-            suffix = "bedGraph" if kind == "bedgraph" else "bw"
-            files += [(value, str(p)) for p in track_paths(value, suffix, strands).values()]
-        else:
-            files.append((value, value))
-    seen = set()
-    for given, name in files:
-        key = os.path.abspath(name)
-        if key in seen:
-            fail(COMMAND, f"{name}: named by two outputs")
-        seen.add(key)
-        path = Path(name)
-        if path.is_dir():
-            fail(COMMAND, f"{name}: is a directory, expected an output file name")
-        parent = path.resolve().parent
-        if not parent.is_dir():
-            fail(COMMAND, f"{given}: output directory {parent} does not exist")
-        if not os.access(parent, os.W_OK):
-            fail(COMMAND, f"{given}: output directory {parent} is not writable")
-    return targets
-
-
-def _writers(targets, strands, lengths, threshold, bed_threshold, hdf5_dtype, loaded) -> list:
-    """Open the writers (temporary files beside the targets); close them all on failure."""
-    from spliceannot.writers.tracks import BedGraphWriter, BedWriter, BigWigWriter, Hdf5Writer
-
-    writers = []
-    try:
-        if "bedgraph" in targets:
-            writers.append(BedGraphWriter(targets["bedgraph"], strands, threshold))
-        if "bigwig" in targets:
-            writers.append(BigWigWriter(targets["bigwig"], strands, lengths))
-        if "bed" in targets:
-            cut = threshold if bed_threshold is None else bed_threshold
-            writers.append(BedWriter(targets["bed"], cut))
-        if "hdf5" in targets:
-            attributes = {
-                "model": loaded.name, "model_sha256": loaded.digest, "flank": loaded.flank,
-            }  # fmt: skip
-            writers.append(Hdf5Writer(targets["hdf5"], strands, hdf5_dtype, attributes))
-    except BaseException:
-        for writer in writers:
-            writer.abort()
-        raise
-    return writers
+    outputs = TrackOutputs(bedgraph=bedgraph, bigwig=bigwig, bed=bed, hdf5=hdf5, threshold=threshold,
+                           bed_threshold=bed_threshold, hdf5_dtype=hdf5_dtype)  # fmt: skip
+    with contextlib.ExitStack() as cleanup:  # a Ray cluster is left after any error message
+        try:
+            with handle_signals(), log_to_stderr(PROG):
+                run = predict_tracks(
+                    fasta, outputs, cleanup=cleanup, model=model, annotation=annotation,
+                    transcripts=transcripts, biotype=biotype, regions=regions, strands=chosen,
+                    chunk_size=chunk_size, batch_size=batch_size, skip_n=skip_n, device=device,
+                    threads=threads, tf32=tf32, engine=engine, ray_address=ray_address, workers=workers,
+                    progress=lambda total: progress_bar(progress, unit="nt", total=total),
+                )  # fmt: skip
+        except (InputError, ModelError, ValueError) as error:
+            fail(COMMAND, str(error))
+        except OSError as error:
+            where = f"{error.filename}: " if error.filename else ""
+            fail(COMMAND, f"{where}{error.strerror or error}")
+    _report(run.summary, time.perf_counter() - run.started)
+    if run.retried:
+        click.echo(f"{PROG}: {run.retried} batch(es) computed again after a worker was lost", err=True)
 
 
 def _report(summary, elapsed: float) -> None:
