@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import click
 
 from spliceannot.commands._common import fail, handle_signals, log_to_stderr, progress_bar

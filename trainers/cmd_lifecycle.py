@@ -15,6 +15,7 @@ from pathlib import Path
 
 import click
 
+from spliceannot.commands import options as shared
 from spliceannot.commands._common import fail, handle_signals
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
@@ -67,7 +68,7 @@ def _training_options(default_lr: float):
                          help="Training windows scored after each epoch for the train metrics."),
             click.option("--max-windows-per-epoch", default=None, type=click.IntRange(min=1),
                          help="Train on a seeded sample of this many windows per epoch."),
-            click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N."),
+            shared.device(),
             click.option("--amp/--no-amp", default=None,
                          help="bfloat16 autocast (default: on with CUDA, off on CPU)."),
             click.option("--threads", default=None, type=click.IntRange(min=1), help="CPU threads for torch."),
@@ -84,7 +85,7 @@ def _training_options(default_lr: float):
 
 
 def _batch_and_device(function):
-    """``--batch-size`` and ``--device`` of ``evaluate`` and ``calibrate``."""
+    """``--batch-size`` (default 8) and ``--device`` (no help text) of ``evaluate`` and ``calibrate``."""
     function = click.option("--device", default="auto", show_default=True)(function)
     return click.option("--batch-size", default=8, show_default=True, type=click.IntRange(min=1))(function)
 
