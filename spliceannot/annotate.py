@@ -36,22 +36,13 @@ from spliceannot.readers.annotation import Annotation
 from spliceannot.readers.fasta import Reference
 from spliceannot.readers.vcf import NOT_TEXT
 from spliceannot.scoring import DeltaScores, delta_scores
-from spliceannot.tracks import VariantJob
+from spliceannot.tracks import window_key
+from spliceannot.values import Record, Span, Variant, VariantJob
 from spliceannot.windows import WindowGeometry
 
 log = logging.getLogger(__name__)
 
 _UNSCORABLE = set(".-*<>")
-
-
-@dataclass(frozen=True)
-class Record:
-    """What scoring needs of a VCF record.  ``pos`` is 1-based."""
-
-    chrom: str
-    pos: int
-    ref: str
-    alts: tuple[str, ...]
 
 
 @dataclass
@@ -75,11 +66,13 @@ class VariantScorer:
     annotation
         Transcripts.
     tracks
-        Computes (reference, alternate) probability tracks for variant jobs:
+        Called as ``tracks(jobs, geometry)``; computes (reference, alternate)
+        probability tracks for variant jobs in this scorer's geometry:
         a :class:`~spliceannot.tracks.ConeTracks` or
         :class:`~spliceannot.tracks.WindowTracks`.
     geometry
-        Flank and ``-D`` distance.
+        Flank and ``-D`` distance: this scorer owns it and hands it to the
+        track source with every call.
     mask
         SpliceAI's ``-M 1``.
     precision
@@ -98,7 +91,7 @@ class VariantScorer:
         self,
         reference: Reference,
         annotation: Annotation,
-        tracks: Callable[[Sequence[VariantJob]], list[tuple[np.ndarray, np.ndarray]]],
+        tracks: Callable[[Sequence[VariantJob], WindowGeometry], list[tuple[np.ndarray, np.ndarray]]],
         *,
         geometry: WindowGeometry,
         mask: bool = False,
@@ -118,6 +111,27 @@ class VariantScorer:
         self.precomputed = precomputed
         self.model_digest = model_digest
         self._row_keys: dict[int, str] = {}
+
+    def derive(self, *, distance: int | None = None, mask: bool | None = None, cache=None, tracks=None) -> VariantScorer:
+        """A scorer sharing this one's genome, annotation and track source (so its loaded model).
+
+        ``distance``/``mask``: another ``-D``/``-M`` (default: this scorer's);
+        ``cache``: the score cache of the new scorer (one whose context names
+        its ``-D``/``-M``; None: no cache); ``tracks``: another track source
+        (default: this one's).  Precomputed score files are not carried over
+        (they hold scores of one ``-D``/``-M``).
+        """
+        distance = self.distance if distance is None else distance
+        return VariantScorer(
+            self.reference,
+            self.annotation,
+            self.tracks if tracks is None else tracks,
+            geometry=WindowGeometry(flank=self.geometry.flank, distance=distance),
+            mask=self.mask if mask is None else mask,
+            precision=self.precision,
+            cache=cache,
+            model_digest=self.model_digest,
+        )
 
     def _plan(self, index: int, record: Record, jobs: list[_Job]) -> Outcome:
         """Check a record as SpliceAI does and queue its (ALT, transcript) jobs."""
@@ -169,7 +183,9 @@ class VariantScorer:
                 distance = 0
                 if len(record.ref) == 1 or len(alt) == 1:
                     variant = VariantJob(
-                        contig, record.pos, record.ref, alt, transcript.strand, transcript.tx_start, transcript.tx_end
+                        Variant(contig, record.pos, record.ref, alt),
+                        transcript.strand,
+                        Span(transcript.tx_start, transcript.tx_end),
                     )
                     distance = self.annotation.boundary_distance(row, record.pos)
                 jobs.append(_Job(index, alt, transcript.name, row, variant, distance))
@@ -219,12 +235,12 @@ class VariantScorer:
                 sources[i] = FROM_CACHE
                 continue
             variant = jobs[i].variant
-            window = self._window_key(variant)
+            window = window_key(variant, self.geometry)
             if window not in unique:
                 unique[window] = len(variants)
                 variants.append(variant)
             slots.append((i, unique[window]))
-        computed = self.tracks(variants) if variants else []
+        computed = self.tracks(variants, self.geometry) if variants else []
         fresh = []
         for i, slot in slots:
             job = jobs[i]
@@ -250,10 +266,6 @@ class VariantScorer:
             self._row_keys[job.row] = row_key
         variant = job.variant
         return variant_key(variant.contig, variant.pos, variant.ref, variant.alt), row_key
-
-    def _window_key(self, variant: VariantJob) -> tuple:
-        padding = self.geometry.padding(variant.pos, variant.tx_start, variant.tx_end)
-        return (variant.contig, variant.pos, variant.ref, variant.alt, variant.strand, padding)
 
 
 _SOURCE_RANK = {None: 0, FROM_PRECOMPUTED: 1, FROM_CACHE: 2, COMPUTED: 3}

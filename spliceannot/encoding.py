@@ -53,6 +53,11 @@ def one_hot(sequence: str | bytes, encoding: str = "spliceai") -> np.ndarray:
     return _TABLES[encoding][np.frombuffer(data, dtype=np.uint8)]
 
 
+def code_rows(dtype=np.float32) -> np.ndarray:
+    """The one-hot row of each base code (:data:`BASE_CODES`): ``(5, 4)``, row 0 (N) all zeros."""
+    return _ROWS.astype(dtype)
+
+
 def reverse_complement(encoded: np.ndarray) -> np.ndarray:
     """Reverse complement of a ``(length, 4)`` one-hot array (A,C,G,T order)."""
     return encoded[::-1, ::-1]
@@ -65,3 +70,12 @@ BASE_CODES = np.zeros(256, dtype=np.uint8)
 for _code, _letter in enumerate(b"ACGT", start=1):
     BASE_CODES[_letter] = BASE_CODES[_letter + 32] = _code
 COMPLEMENT_CODES = np.array([0, 4, 3, 2, 1], dtype=np.uint8)
+
+
+def complement_text(bases: str | bytes) -> str | bytes:
+    """``bases`` (upper-case A, C, G, T, N) complemented, not reversed."""
+    return bases.translate(_COMPLEMENT_BYTES if isinstance(bases, bytes) else _COMPLEMENT_STR)
+
+
+_COMPLEMENT_STR = str.maketrans("ACGTN", "TGCAN")
+_COMPLEMENT_BYTES = bytes.maketrans(b"ACGTN", b"TGCAN")

@@ -12,8 +12,9 @@ from pathlib import Path
 
 from spliceannot.annotate import VariantScorer
 from spliceannot.errors import InputError
+from spliceannot.windows import MAX_DISTANCE
 
-MAX_DISTANCE = 4999  # SpliceAI accepts -D 0..4999
+__all__ = ["MAX_DISTANCE", "LazyTracks", "ModelTracks", "ScorerSpec", "build_scorer", "check_inputs"]
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def check_inputs(settings: ScorerSpec) -> None:
 
 
 class ModelTracks:
-    """Loads the model when first needed and makes track sources for any window geometry.
+    """Loads the model when first needed and makes the track source (it serves any window geometry).
 
     Runs whose scores all come from the score cache or precomputed files
     never import torch or read the networks.
@@ -105,36 +106,35 @@ class ModelTracks:
         else:
             self._compute = ("cone", ConeRunner(predictor.ensemble, predictor.device, batch_size=settings.batch_size))
 
-    def tracks(self, geometry):
-        """A :class:`~spliceannot.tracks.ConeTracks` or ``WindowTracks`` for ``geometry``."""
+    def tracks(self):
+        """A :class:`~spliceannot.tracks.ConeTracks` or ``WindowTracks``, called as ``tracks(jobs, geometry)``."""
         from spliceannot.tracks import ConeTracks, WindowTracks
 
         if self._compute is None:
             self._load()
         kind, engine = self._compute
         if kind == "window":
-            return WindowTracks(self.reference, geometry, engine, self.settings.encoding)
-        return ConeTracks(self.reference, geometry, engine, self.settings.encoding)
+            return WindowTracks(self.reference, engine, self.settings.encoding)
+        return ConeTracks(self.reference, engine, self.settings.encoding)
 
 
 class LazyTracks:
     """A track source that builds the real one (and loads the model) on its first non-empty call.
 
-    ``geometry`` may be replaced on a copy (``serve`` derives scorers for
-    other ``-D``); copies share one loaded model.
+    Called as ``tracks(jobs, geometry)`` like the real one; every scorer
+    derived from one scorer shares it, so the model is loaded once.
     """
 
-    def __init__(self, models: ModelTracks, geometry) -> None:
+    def __init__(self, models: ModelTracks) -> None:
         self.models = models
-        self.geometry = geometry
         self._tracks = None
 
-    def __call__(self, jobs):
+    def __call__(self, jobs, geometry):
         if not jobs:
             return []
-        if self._tracks is None or self._tracks.geometry is not self.geometry:
-            self._tracks = self.models.tracks(self.geometry)
-        return self._tracks(jobs)
+        if self._tracks is None:
+            self._tracks = self.models.tracks()
+        return self._tracks(jobs, geometry)
 
 
 def build_scorer(settings: ScorerSpec, annotation=None) -> VariantScorer:
@@ -166,7 +166,7 @@ def build_scorer(settings: ScorerSpec, annotation=None) -> VariantScorer:
         model = load_model(settings.model)
         flank, digest = model.flank, model.digest
     geometry = WindowGeometry(flank=flank, distance=settings.distance)
-    tracks = LazyTracks(ModelTracks(settings, reference, flank, digest, model), geometry)
+    tracks = LazyTracks(ModelTracks(settings, reference, flank, digest, model))
     cache = None
     if settings.cache:
         from spliceannot.cache import ScoreCache, context_digest

@@ -23,10 +23,12 @@ from pathlib import Path
 
 import numpy as np
 
+from spliceannot.encoding import complement_text
 from spliceannot.errors import InputError
 from spliceannot.readers.annotation import load_annotation
 from spliceannot.readers.fasta import Reference
 from spliceannot.sites import KINDS, Site, resolve_site
+from spliceannot.windows import encode
 
 BASES = "ACGT"
 
@@ -72,7 +74,7 @@ class Mutagenesis:
         return (
             self.reference
             if self.site.strand == "+"
-            else self.reference.translate(str.maketrans("ACGTN", "TGCAN"))
+            else complement_text(self.reference)
         )
 
 
@@ -160,13 +162,6 @@ def mutagenesis(
     )
 
 
-def _oriented(text: str, strand: str) -> np.ndarray:
-    from spliceannot.encoding import one_hot, reverse_complement
-
-    encoded = one_hot(text)
-    return np.ascontiguousarray(reverse_complement(encoded)) if strand == "-" else encoded
-
-
 def _model_index(plan: _Plan, position: int, strand: str) -> int:
     """Index of 1-based contig ``position`` in the (possibly reverse-complemented) plan text."""
     forward = position - 1 - plan.first
@@ -193,11 +188,11 @@ def _cone_probabilities(predictor, plan: _Plan, site: Site, mutants: Sequence[tu
     starts = [_model_index(plan, position, site.strand) for position, _ in mutants]
     reach = max((abs(start - output) for start in starts), default=0)
     substitutions = [
-        Substitution(0, start, 1, _oriented(base, site.strand), start - reach, 2 * reach + 1)
+        Substitution(0, start, 1, encode(base, site.strand), start - reach, 2 * reach + 1)
         for start, (_, base) in zip(starts, mutants)
     ]
     refs, alts = runner.run(
-        [_oriented(plan.text, site.strand)], [TrackRequest(0, output, 1)], substitutions
+        [encode(plan.text, site.strand)], [TrackRequest(0, output, 1)], substitutions
     )
     return refs[0][0], [alt[output - start + reach] for alt, start in zip(alts, starts)]
 
@@ -209,7 +204,7 @@ def _window_probabilities(predictor, plan: _Plan, site: Site, mutants: Sequence[
     lo, hi = centre - half, centre + half + 1
 
     def window(text: str) -> np.ndarray:
-        return _oriented(text[lo:hi], site.strand)
+        return encode(text[lo:hi], site.strand)
 
     texts = [plan.text]
     for position, base in mutants:

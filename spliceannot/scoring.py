@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-ACCEPTOR, DONOR = 1, 2
+from spliceannot.classes import ACCEPTOR, DONOR
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,12 @@ import itertools
 import re
 from dataclasses import dataclass
 
+from spliceannot.classes import SITE_CLASSES
 from spliceannot.errors import InputError
 from spliceannot.readers.annotation import Annotation
 from spliceannot.readers.transcript import Transcript
-from spliceannot.scoring import ACCEPTOR, DONOR
 
-KINDS = {"acceptor": ACCEPTOR, "donor": DONOR}  # site kind -> output column
+KINDS = SITE_CLASSES  # site kind -> output column
 MAX_REGION = 2001  # nucleotides mutated at most (3 mutants each)
 _SITE = re.compile(r"^([^:\s]+):([\d,]+)$")
 _REGION = re.compile(r"^([^:\s]+):([\d,]+)-([\d,]+)$")

@@ -11,44 +11,31 @@ Two interchangeable ways to get the same numbers:
 
 Both return tracks in contig (forward) orientation: the reference track
 has ``2 * distance + 1`` rows, the alternate ``2 * distance + 1 + len(ALT) -
-len(REF)``, with columns neither, acceptor, donor.
+len(REF)``, with columns neither, acceptor, donor.  Both are called as ``tracks(jobs,
+geometry)``: the scorer owns the window geometry (``-D`` and the model's
+flank) and hands it over with every call, so one track source (and its
+loaded model) serves scorers of any ``-D``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
-from spliceannot.encoding import one_hot, reverse_complement
 from spliceannot.readers.fasta import Reference
-from spliceannot.windows import WindowGeometry, alternate_window, reference_window
+from spliceannot.values import VariantJob
+from spliceannot.windows import WindowGeometry, alternate_window, encode, reference_window
 
-
-@dataclass(frozen=True)
-class VariantJob:
-    """One ALT scored against one transcript.
-
-    ``pos`` is 1-based; the transcript mask ``[tx_start, tx_end)`` is 0-based
-    half-open; ``contig`` is the FASTA's name.
-    """
-
-    contig: str
-    pos: int
-    ref: str
-    alt: str
-    strand: str
-    tx_start: int
-    tx_end: int
-
+__all__ = ["ConeTracks", "Tracks", "VariantJob", "WindowTracks", "window_key"]
 
 Tracks = tuple[np.ndarray, np.ndarray]
 
 
-def _encode(text: str, strand: str, encoding: str) -> np.ndarray:
-    encoded = one_hot(text, encoding)
-    return np.ascontiguousarray(reverse_complement(encoded)) if strand == "-" else encoded
+def window_key(job: VariantJob, geometry: WindowGeometry) -> tuple:
+    """Jobs with equal keys read identical windows (same variant and strand, same mask)."""
+    padding = geometry.padding(job.pos, *job.span)
+    return (job.contig, job.pos, job.ref, job.alt, job.strand, padding)
 
 
 class WindowTracks:
@@ -64,31 +51,28 @@ class WindowTracks:
     def __init__(
         self,
         reference: Reference,
-        geometry: WindowGeometry,
         predict: Callable[[Sequence[np.ndarray]], list[np.ndarray]],
         encoding: str = "spliceai",
     ) -> None:
         self.reference = reference
-        self.geometry = geometry
         self.predict = predict
         self.encoding = encoding
 
-    def __call__(self, jobs: Sequence[VariantJob]) -> list[Tracks]:
-        geometry = self.geometry
+    def __call__(self, jobs: Sequence[VariantJob], geometry: WindowGeometry) -> list[Tracks]:
         ref_keys: dict[tuple, int] = {}
         windows: list[np.ndarray] = []
         plan = []
         for job in jobs:
-            padding = geometry.padding(job.pos, job.tx_start, job.tx_end)
+            padding = geometry.padding(job.pos, *job.span)
             key = (job.contig, job.pos, padding, job.strand)
             sequence = self.reference.fetch(job.contig, geometry.start(job.pos), geometry.end(job.pos))
             ref_text = reference_window(sequence, padding)
             if key not in ref_keys:
                 ref_keys[key] = len(windows)
-                windows.append(_encode(ref_text, job.strand, self.encoding))
+                windows.append(encode(ref_text, job.strand, self.encoding))
             alt_text = alternate_window(ref_text, geometry.center, job.ref, job.alt)
             plan.append((ref_keys[key], len(windows)))
-            windows.append(_encode(alt_text, job.strand, self.encoding))
+            windows.append(encode(alt_text, job.strand, self.encoding))
         outputs = self.predict(windows) if windows else []
         results = []
         for job, (ref_index, alt_index) in zip(jobs, plan):
@@ -112,20 +96,17 @@ class ConeTracks:
         scored).
     """
 
-    def __init__(self, reference: Reference, geometry: WindowGeometry, runner, encoding: str = "spliceai",
-                 max_tile: int = 40_000) -> None:
+    def __init__(self, reference: Reference, runner, encoding: str = "spliceai", max_tile: int = 40_000) -> None:
         self.reference = reference
-        self.geometry = geometry
         self.runner = runner
         self.encoding = encoding
         self.max_tile = max_tile
 
-    def _tiles(self, jobs: Sequence[VariantJob]) -> list[tuple[tuple, list[int]]]:
+    def _tiles(self, jobs: Sequence[VariantJob], geometry: WindowGeometry) -> list[tuple[tuple, list[int]]]:
         """Group jobs sharing a transcript mask into tiles of overlapping windows."""
-        geometry = self.geometry
         by_mask: dict[tuple, list[int]] = {}
         for index, job in enumerate(jobs):
-            by_mask.setdefault((job.contig, job.strand, job.tx_start, job.tx_end), []).append(index)
+            by_mask.setdefault((job.contig, job.strand, *job.span), []).append(index)
         tiles = []
         for mask, members in by_mask.items():
             members.sort(key=lambda i: jobs[i].pos)
@@ -144,17 +125,16 @@ class ConeTracks:
                 tiles.append(((mask, lo, hi), current))
         return tiles
 
-    def __call__(self, jobs: Sequence[VariantJob]) -> list[Tracks]:
+    def __call__(self, jobs: Sequence[VariantJob], geometry: WindowGeometry) -> list[Tracks]:
         from spliceannot.engine.cone import Substitution, TrackRequest
 
-        geometry = self.geometry
         half_flank = geometry.flank // 2
         coverage = geometry.coverage
         tile_arrays: list[np.ndarray] = []
         tile_ids: dict[tuple, int] = {}
         requests = []
         substitutions = []
-        planned = self._tiles(jobs)
+        planned = self._tiles(jobs, geometry)
         for (mask, lo, hi), members in planned:
             contig, strand, tx_start, tx_end = mask
             key = (contig, strand, lo, hi, max(lo, tx_start), min(hi, tx_end))
@@ -162,7 +142,7 @@ class ConeTracks:
                 padding = (max(0, min(hi, tx_start) - lo), max(0, hi - max(lo, tx_end)))
                 text = reference_window(self.reference.fetch(contig, lo, hi), padding)
                 tile_ids[key] = len(tile_arrays)
-                tile_arrays.append(_encode(text, strand, self.encoding))
+                tile_arrays.append(encode(text, strand, self.encoding))
             tile = tile_ids[key]
             length = hi - lo
             for index in members:
@@ -170,11 +150,10 @@ class ConeTracks:
                 variant = job.pos - 1 - lo  # tile coordinate of REF's first base (forward)
                 window = geometry.start(job.pos) - lo
                 output_length = coverage + len(job.alt) - len(job.ref)
-                alt = one_hot(job.alt, self.encoding)
+                alt = encode(job.alt, strand, self.encoding)
                 if strand == "-":
                     first_output = length - (window + geometry.width) + half_flank
                     start = length - (variant + len(job.ref))
-                    alt = np.ascontiguousarray(reverse_complement(alt))
                 else:
                     first_output = window + half_flank
                     start = variant

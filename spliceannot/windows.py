@@ -1,27 +1,33 @@
-"""Reference and alternate sequence windows around a variant.
+"""Windows: cut, mask outside the transcript, orient, encode -- the one place.
 
-This is the one place that turns a variant and a transcript into the text
-the model reads, the way SpliceAI 1.3.1 does it:
+Every path that turns genome sequence into model input goes through here:
+scoring (:mod:`spliceannot.tracks`), ISM (:mod:`spliceannot.ism`), genome-wide
+predict and create-data (``spliceannot.trainers``).  For a variant the
+window is what SpliceAI 1.3.1 reads:
 
-- the window is ``flank + 2 * distance + 1`` nt wide (``wid``), centred so
-  that the variant's first base sits at index ``wid // 2``;
-- bases outside the transcript are replaced by ``N``;
-- the alternate window is the reference window with REF replaced by ALT.
+- it is ``flank + 2 * distance + 1`` nt wide (``wid``), centred so that the
+  variant's first base sits at index ``wid // 2`` (:class:`WindowGeometry`);
+- bases outside the transcript are replaced by ``N`` (:func:`reference_window`);
+- the alternate window is the reference window with REF replaced by ALT
+  (:func:`alternate_window`);
+- minus-strand windows are reverse-complemented before the model reads them
+  (:func:`encode` for text, :func:`window_codes` for bulk base codes).
+
+Positions follow :mod:`spliceannot.values`: variant positions are 1-based,
+contig coordinates and spans 0-based half-open.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 
-@dataclass(frozen=True)
-class Variant:
-    """One ALT of a VCF record.  ``pos`` is 1-based (VCF POS)."""
+from spliceannot.encoding import BASE_CODES, COMPLEMENT_CODES, one_hot, reverse_complement
+from spliceannot.values import Span
 
-    chrom: str
-    pos: int
-    ref: str
-    alt: str
+MAX_DISTANCE = 4999
+"""The largest ``-D`` (SpliceAI accepts 0..4999)."""
 
 
 @dataclass(frozen=True)
@@ -81,3 +87,47 @@ def reference_window(sequence: str, padding: tuple[int, int]) -> str:
 def alternate_window(reference: str, center: int, ref: str, alt: str) -> str:
     """``reference`` with ``ref`` at ``center`` replaced by ``alt``."""
     return reference[:center] + alt + reference[center + len(ref) :]
+
+
+def encode(text: str, strand: str, encoding: str = "spliceai") -> np.ndarray:
+    """One-hot ``(len(text), 4)`` float32 of forward-strand ``text`` in model orientation.
+
+    ``strand`` ``-``: reverse complement.  ``encoding``: see :mod:`spliceannot.encoding`.
+    """
+    encoded = one_hot(text, encoding)
+    return np.ascontiguousarray(reverse_complement(encoded)) if strand == "-" else encoded
+
+
+def window_codes(
+    sequence: bytes | bytearray, start: int, end: int, strand: str, shown: Span | None = None
+) -> np.ndarray:
+    """Base codes of ``sequence[start:end]`` in model orientation.
+
+    Parameters
+    ----------
+    sequence
+        A whole contig (any case; letters other than A, C, G, T read as N).
+    start, end
+        0-based half-open; may reach past either end of ``sequence``.
+    strand
+        ``+``: as is; ``-``: reverse complement.
+    shown
+        Bases outside this span read as N (the transcript mask); None: the
+        whole contig is shown.
+
+    Returns
+    -------
+    numpy.ndarray
+        uint8 ``(end - start,)``: 0 N (also beyond the contig's ends), 1 A,
+        2 C, 3 G, 4 T.
+    """
+    codes = np.zeros(end - start, dtype=np.uint8)
+    lo, hi = max(start, 0), min(end, len(sequence))
+    if shown is not None:
+        lo, hi = max(lo, shown[0]), min(hi, shown[1])
+    if hi > lo:
+        raw = np.frombuffer(sequence, dtype=np.uint8, count=hi - lo, offset=lo)
+        codes[lo - start : hi - start] = BASE_CODES[raw]
+    if strand == "-":
+        codes = COMPLEMENT_CODES[codes[::-1]]
+    return codes

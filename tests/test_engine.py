@@ -12,7 +12,8 @@ from spliceannot.engine._device import resolve_device
 from spliceannot.engine.cone import ConeRunner
 from spliceannot.engine.runner import Predictor
 from spliceannot.readers.fasta import Reference
-from spliceannot.tracks import ConeTracks, VariantJob, WindowTracks
+from spliceannot.tracks import ConeTracks, WindowTracks
+from spliceannot.values import Span, Variant, VariantJob
 from spliceannot.windows import WindowGeometry
 from toy import tiny_ensemble
 
@@ -44,7 +45,7 @@ def random_jobs(reference: Reference, geometry: WindowGeometry, count: int, seed
             tx_end = pos + int(rng.integers(0, geometry.width // 2))
         else:
             tx_start, tx_end = lo - 50_000, hi + 50_000
-        jobs.append(VariantJob(contig, pos, ref, alt, strand, tx_start, tx_end))
+        jobs.append(VariantJob(Variant(contig, pos, ref, alt), strand, Span(tx_start, tx_end)))
     return jobs
 
 
@@ -58,12 +59,11 @@ def test_cone_tracks_equal_window_tracks(reference, flank, distance):
     model = tiny_ensemble(flank, seed=flank)
     geometry = WindowGeometry(flank=flank, distance=distance)
     predictor = Predictor(model, device="cpu", batch_size=7)
-    window = WindowTracks(reference, geometry, predictor.predict)
-    cone = ConeTracks(reference, geometry, ConeRunner(model.ensemble, torch.device("cpu"), batch_size=3),
-                      max_tile=3_000)
+    window = WindowTracks(reference, predictor.predict)
+    cone = ConeTracks(reference, ConeRunner(model.ensemble, torch.device("cpu"), batch_size=3), max_tile=3_000)
     jobs = random_jobs(reference, geometry, count=24, seed=flank + distance)
-    expected = window(jobs)
-    got = cone(jobs)
+    expected = window(jobs, geometry)
+    got = cone(jobs, geometry)
     for job, (ref_a, alt_a), (ref_b, alt_b) in zip(jobs, expected, got):
         assert ref_a.shape == ref_b.shape == (geometry.coverage, 3)
         assert alt_a.shape == alt_b.shape == (geometry.coverage + len(job.alt) - len(job.ref), 3)
@@ -82,7 +82,7 @@ def test_batch_size_does_not_change_tracks(reference):
     results = []
     for batch in (1, 64):
         runner = ConeRunner(model.ensemble, torch.device("cpu"), batch_size=batch)
-        results.append(ConeTracks(reference, geometry, runner)(jobs))
+        results.append(ConeTracks(reference, runner)(jobs, geometry))
     for (r1, a1), (r2, a2) in zip(*results):
         np.testing.assert_allclose(r1, r2, atol=1e-6, rtol=0)
         np.testing.assert_allclose(a1, a2, atol=1e-6, rtol=0)
@@ -93,11 +93,11 @@ def test_minus_strand_is_the_reverse_complement_of_plus(reference):
     model = tiny_ensemble(80, seed=2)
     geometry = WindowGeometry(flank=80, distance=20)
     predictor = Predictor(model, device="cpu")
-    window = WindowTracks(reference, geometry, predictor.predict)
+    window = WindowTracks(reference, predictor.predict)
     pos = 201_000
     ref = reference.fetch("chr16", pos - 1, pos).upper()
     alt = {"A": "G", "C": "T", "G": "A", "T": "C"}[ref]
-    (ref_minus, alt_minus), = window([VariantJob("chr16", pos, ref, alt, "-", 0, 400_000)])
+    (ref_minus, alt_minus), = window([VariantJob(Variant("chr16", pos, ref, alt), "-", Span(0, 400_000))], geometry)
     # score the same variant by hand on the reverse complement
     start, end = geometry.start(pos), geometry.end(pos)
     text = reference.fetch("chr16", start, end)
@@ -129,10 +129,10 @@ def test_cone_and_window_apply_a_calibrated_temperature_alike(reference, tempera
     model.ensemble.temperature = temperature
     geometry = WindowGeometry(flank=80, distance=50)
     jobs = random_jobs(reference, geometry, count=8, seed=3)
-    window = WindowTracks(reference, geometry, Predictor(model, device="cpu", batch_size=4).predict)(jobs)
-    cone = ConeTracks(reference, geometry, ConeRunner(model.ensemble, torch.device("cpu"), batch_size=3),
-                      max_tile=3_000)(jobs)
-    uncalibrated = WindowTracks(reference, geometry, Predictor(plain, device="cpu").predict)(jobs)
+    window = WindowTracks(reference, Predictor(model, device="cpu", batch_size=4).predict)(jobs, geometry)
+    cone = ConeTracks(reference, ConeRunner(model.ensemble, torch.device("cpu"), batch_size=3),
+                      max_tile=3_000)(jobs, geometry)
+    uncalibrated = WindowTracks(reference, Predictor(plain, device="cpu").predict)(jobs, geometry)
     for (ref_a, alt_a), (ref_b, alt_b), (ref_u, _) in zip(window, cone, uncalibrated):
         np.testing.assert_allclose(ref_b, ref_a, atol=2e-6, rtol=0)
         np.testing.assert_allclose(alt_b, alt_a, atol=2e-6, rtol=0)

@@ -93,7 +93,7 @@ def test_tracks_are_the_tracks_scored(settings):
     from spliceannot.factory import build_scorer
     from spliceannot.scoring import delta_scores
     from spliceannot.viz.landscape import landscapes
-    from spliceannot.windows import Variant
+    from spliceannot.values import Variant
 
     scorer = build_scorer(settings)
     (view,) = landscapes(scorer, [Variant("chr16", 274274, "G", "C")])
@@ -191,7 +191,7 @@ def test_real_weights_cryptic_acceptor_matches_spliceai(tmp_path):
     pytest.importorskip("h5py")
     from spliceannot.pipeline import AnnotateSettings
     from spliceannot.viz.plot import plot_variants
-    from spliceannot.windows import Variant
+    from spliceannot.values import Variant
 
     lines = (SPLICEAI131 / "variants.D50.vcf").read_text().splitlines()
     (line,) = [l for l in lines if "\tv129\t" in l]

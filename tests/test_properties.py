@@ -180,16 +180,15 @@ def engines(random_genome):
     built = {}
     for distance in (5, 50):
         geometry = WindowGeometry(flank=80, distance=distance)
-        window = WindowTracks(reference, geometry, Predictor(model, device="cpu", batch_size=5).predict)
-        cone = ConeTracks(reference, geometry, ConeRunner(model.ensemble, torch.device("cpu"), batch_size=3),
-                          max_tile=700)
+        window = WindowTracks(reference, Predictor(model, device="cpu", batch_size=5).predict)
+        cone = ConeTracks(reference, ConeRunner(model.ensemble, torch.device("cpu"), batch_size=3), max_tile=700)
         built[distance] = (geometry, window, cone)
     return built
 
 
 @st.composite
 def variant_jobs(draw, sequence: str, distance: int):
-    from spliceannot.tracks import VariantJob
+    from spliceannot.values import Span, Variant, VariantJob
 
     half = (80 + 2 * distance + 1) // 2
     pos = draw(st.integers(half + 1, GENOME_LENGTH - half - 2 * distance - 2))
@@ -207,7 +206,7 @@ def variant_jobs(draw, sequence: str, distance: int):
     strand = draw(st.sampled_from("+-"))
     tx_start = draw(st.integers(0, pos - 1))
     tx_end = draw(st.integers(pos, GENOME_LENGTH))
-    return VariantJob("g", pos, ref, alt, strand, tx_start, tx_end)
+    return VariantJob(Variant("g", pos, ref, alt), strand, Span(tx_start, tx_end))
 
 
 @RELAXED
@@ -218,7 +217,7 @@ def test_cone_tracks_equal_window_tracks_on_random_variants(engines, random_geno
     geometry, window, cone = engines[distance]
     jobs = data.draw(st.lists(variant_jobs(sequence, distance), min_size=1, max_size=4))
     assume(all(job.ref.upper() == job.ref for job in jobs))
-    for job, (ref_a, alt_a), (ref_b, alt_b) in zip(jobs, window(jobs), cone(jobs)):
+    for job, (ref_a, alt_a), (ref_b, alt_b) in zip(jobs, window(jobs, geometry), cone(jobs, geometry)):
         assert ref_a.shape == ref_b.shape == (geometry.coverage, 3)
         assert alt_a.shape == alt_b.shape
         np.testing.assert_allclose(ref_b, ref_a, atol=2e-6, rtol=0)

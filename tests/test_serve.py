@@ -603,7 +603,7 @@ class _FakeScorer:
 
     def __init__(self, distance=50, mask=False):
         self.distance, self.mask = distance, mask
-        self.tracks = object()  # no window geometry: other -D/-M cannot be derived
+        # no derive(): other -D/-M cannot be made from this scorer
         self.calls = []
 
     def score(self, records):

@@ -16,11 +16,14 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
-
-from spliceannot.encoding import BASE_CODES, COMPLEMENT_CODES
-from spliceannot.readers.fasta_stream import fasta_contigs, stream_fasta
 from spliceannot.trainers.genes import SKIP_NOT_IN_FASTA, SKIP_PAST_END, Gene, load_genes
-from spliceannot.trainers.layout import CLASSES, CONTEXT, POSITIONS, UNLABELLED, WIDTH
+from spliceannot.trainers.layout import CONTEXT, POSITIONS, UNLABELLED, WIDTH
+
+from spliceannot.classes import ACCEPTOR, DONOR
+from spliceannot.encoding import code_rows, complement_text
+from spliceannot.readers.fasta_stream import fasta_contigs, stream_fasta
+from spliceannot.values import Span
+from spliceannot.windows import window_codes
 
 log = logging.getLogger(__name__)
 
@@ -29,15 +32,11 @@ FLANK_SEQUENCE_CHOICES = ("n", "genome")
 # (donor, acceptor) dinucleotides of an intron in transcript orientation
 CANONICAL_DINUCLEOTIDES = frozenset({(b"GT", b"AG"), (b"GC", b"AG"), (b"AT", b"AC")})
 
-ACCEPTOR, DONOR = CLASSES.index("acceptor"), CLASSES.index("donor")
 
 NOTE_NONCANONICAL = "non-canonical introns (sites not labelled)"
 
-_ONE_HOT = np.array(
-    [[0, 0, 0, 0], [1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]], dtype=np.int8
-)
+_ONE_HOT = code_rows(np.int8)  # base code -> one-hot row (layout: int8 x)
 
-_COMPLEMENT = bytes.maketrans(b"ACGTN", b"TGCAN")
 
 
 @dataclass
@@ -136,15 +135,8 @@ def _oriented_codes(gene: Gene, sequence, n: int, flank_sequence: str) -> np.nda
     """Base codes (0 N, 1-4 ACGT) of the padded region, in transcript orientation."""
     span = n * POSITIONS + 2 * CONTEXT
     lo = gene.start - CONTEXT if gene.strand == "+" else gene.end + CONTEXT - span
-    shown_lo, shown_hi = (gene.start, gene.end) if flank_sequence == "n" else (0, len(sequence))
-    shown_lo, shown_hi = max(shown_lo, lo), min(shown_hi, lo + span)
-    codes = np.zeros(span, dtype=np.uint8)
-    if shown_hi > shown_lo:
-        raw = np.frombuffer(sequence, dtype=np.uint8, count=shown_hi - shown_lo, offset=shown_lo)
-        codes[shown_lo - lo : shown_hi - lo] = BASE_CODES[raw]
-    if gene.strand == "-":
-        codes = COMPLEMENT_CODES[codes[::-1]]
-    return codes
+    shown = Span(gene.start, gene.end) if flank_sequence == "n" else None
+    return window_codes(sequence, lo, lo + span, gene.strand, shown)
 
 
 def gene_sites(
@@ -179,7 +171,7 @@ def is_canonical_intron(sequence: bytes | bytearray, strand: str, a: int, b: int
 
 
 def reverse_complement_bases(bases: bytes) -> bytes:
-    return bases.translate(_COMPLEMENT)[::-1]
+    return complement_text(bases)[::-1]
 
 
 def _labels(gene: Gene, acceptors: list[int], donors: list[int], n: int) -> np.ndarray:

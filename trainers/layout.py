@@ -34,12 +34,13 @@ from pathlib import Path
 
 import numpy as np
 
+from spliceannot.classes import CLASSES  # noqa: F401 - the labels y holds, re-exported
+
 FORMAT = "spliceannot-splice-data"
 VERSION = 1
 CONTEXT = 5000  # nt of sequence context on each side of the labelled block
 POSITIONS = 5000  # labelled positions per window
 WIDTH = POSITIONS + 2 * CONTEXT
-CLASSES = ("neither", "acceptor", "donor")
 UNLABELLED = -1
 SPLITS = ("train", "validation", "test")
 

@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from spliceannot.classes import SITE_CLASSES
+
 TOPK_FACTORS = (0.5, 1.0, 2.0, 4.0)
-SITE_CLASSES = {"acceptor": 1, "donor": 2}
+
 
 
 def labelled(labels: np.ndarray, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -34,11 +34,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
-
-from spliceannot.encoding import BASE_CODES, COMPLEMENT_CODES
-from spliceannot.engine.model import Ensemble
-from spliceannot.engine.runner import Network
-from spliceannot.engine.weights import LoadedModel
 from spliceannot.trainers.intervals import (
     DEFAULT_SKIP_N,
     Interval,
@@ -46,37 +41,15 @@ from spliceannot.trainers.intervals import (
     n_runs,
     subtract_intervals,
 )
+
+from spliceannot.engine.model import Ensemble
+from spliceannot.engine.runner import Network
+from spliceannot.engine.weights import LoadedModel
+from spliceannot.windows import window_codes
 from spliceannot.writers.tracks import STRANDS, Block
 
 DEFAULT_CHUNK_SIZE = 50_000
 DEFAULT_BATCH_SIZE = 4
-
-
-def window_codes(sequence: bytes | bytearray, start: int, end: int, strand: str) -> np.ndarray:
-    """Base codes of ``sequence[start:end]`` in model orientation, 0 (N) beyond its ends.
-
-    Parameters
-    ----------
-    sequence
-        A whole contig (any case; letters other than A, C, G, T read as N).
-    start, end
-        0-based half-open; may reach past either end of ``sequence``.
-    strand
-        ``+``: as is; ``-``: reverse complement.
-
-    Returns
-    -------
-    numpy.ndarray
-        uint8 ``(end - start,)``: 0 N, 1 A, 2 C, 3 G, 4 T.
-    """
-    codes = np.zeros(end - start, dtype=np.uint8)
-    lo, hi = max(start, 0), min(end, len(sequence))
-    if hi > lo:
-        raw = np.frombuffer(sequence, dtype=np.uint8, count=hi - lo, offset=lo)
-        codes[lo - start : hi - start] = BASE_CODES[raw]
-    if strand == "-":
-        codes = COMPLEMENT_CODES[codes[::-1]]
-    return codes
 
 
 def chunk_intervals(

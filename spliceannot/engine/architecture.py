@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from spliceannot.classes import CLASSES
+
 UNITS_PER_GROUP = 4
 CHANNELS = 32
-CLASSES = ("neither", "acceptor", "donor")
 
 # (kernel width, dilation) of each group of four residual units, in order.
 GROUPS: tuple[tuple[int, int], ...] = ((11, 1), (11, 4), (21, 10), (41, 25))

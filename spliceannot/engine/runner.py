@@ -11,13 +11,10 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from spliceannot.encoding import one_hot
+from spliceannot.encoding import code_rows
 from spliceannot.engine._device import choose_conv, cuda_settings, resolve_device
 from spliceannot.engine.model import Ensemble
 from spliceannot.engine.weights import LoadedModel
-
-CODE_LETTERS = b"NACGT"
-"""The letter of each base code (0 N, 1 A, 2 C, 3 G, 4 T; ``encoding.BASE_CODES``)."""
 
 
 class Predictor:
@@ -113,7 +110,7 @@ class Network:
         self.flank = ensemble.flank
         self.conv = choose_conv(self.device)
         self.tf32 = tf32
-        self._rows = torch.from_numpy(one_hot(CODE_LETTERS, "zeros")).to(self.device)  # code -> one-hot row
+        self._rows = torch.from_numpy(code_rows()).to(self.device)  # base code -> one-hot row
 
     def __call__(self, codes: np.ndarray) -> np.ndarray:
         """Probabilities for base codes.

@@ -34,7 +34,7 @@ from spliceannot.serve.requests import (
     parse_request,
 )
 from spliceannot.serve.responder import Responder, encode, ready_message
-from spliceannot.serve.scorers import MAX_SCORERS, ScorerSet, derive_scorer
+from spliceannot.serve.scorers import MAX_SCORERS, ScorerSet
 from spliceannot.serve.server import Limits, StartError, Transport, run
 from spliceannot.serve.session import MAX_LINE, Session, serve_stdio
 from spliceannot.serve.sockets import MAX_CONNECTIONS, SocketServer, tcp_listener, unix_listener
@@ -55,7 +55,6 @@ __all__ = [
     "SocketServer",
     "StartError",
     "Transport",
-    "derive_scorer",
     "encode",
     "parse_request",
     "ready_message",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import logging
 from collections import OrderedDict
 
@@ -11,37 +10,6 @@ from spliceannot.annotate import VariantScorer
 log = logging.getLogger(__name__)
 
 MAX_SCORERS = 16  # scorers kept for -D/-M other than the server's own (least recently used dropped)
-
-
-def derive_scorer(base: VariantScorer, *, distance: int, mask: bool, cache=None) -> VariantScorer:
-    """A scorer with another ``-D``/``-M`` that shares ``base``'s genome, annotation and model.
-
-    The new scorer gets its own window geometry, the score ``cache`` given
-    (one whose context names this ``-D``/``-M``; None: no cache) and no
-    precomputed scores (those files hold scores of one ``-D``/``-M``).
-
-    Raises
-    ------
-    TypeError
-        When ``base``'s track source cannot be re-targeted to another window.
-    """
-    from spliceannot.windows import WindowGeometry
-
-    if not hasattr(base.tracks, "geometry"):
-        raise TypeError(f"{type(base.tracks).__name__} has no window geometry to change")
-    geometry = WindowGeometry(flank=base.geometry.flank, distance=distance)
-    tracks = copy.copy(base.tracks)  # shares the reference and the model runner
-    tracks.geometry = geometry
-    return VariantScorer(
-        base.reference,
-        base.annotation,
-        tracks,
-        geometry=geometry,
-        mask=mask,
-        precision=base.precision,
-        cache=cache,
-        model_digest=base.model_digest,
-    )
 
 
 class ScorerSet:
@@ -91,9 +59,8 @@ class ScorerSet:
         if key in self._others:
             self._others.move_to_end(key)
             return self._others[key]
-        scorer = derive_scorer(
-            self.base, distance=distance, mask=mask, cache=self._cache(distance, mask)
-        )
+        # the base scorer owns the geometry and makes one for this -D/-M, sharing its model
+        scorer = self.base.derive(distance=distance, mask=mask, cache=self._cache(distance, mask))
         log.info("scorer for -D %d -M %d ready", distance, int(mask))
         while len(self._others) >= self.max_scorers:
             self._drop(*self._others.popitem(last=False))

@@ -14,14 +14,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from spliceannot.annotate import Record, VariantScorer
+from spliceannot.annotate import VariantScorer
 from spliceannot.entry import EntryScores
 from spliceannot.errors import InputError
 from spliceannot.readers.transcript import Transcript
 from spliceannot.scoring import align_alternate
-from spliceannot.tracks import VariantJob
+from spliceannot.tracks import window_key
+from spliceannot.values import Record, Span, Variant, VariantJob
 from spliceannot.viz.variants import variant_label
-from spliceannot.windows import Variant
 
 
 @dataclass(frozen=True)
@@ -67,19 +67,14 @@ class VariantLandscape:
 class _RecordingTracks:
     """Wraps a scorer's track source and keeps every track pair it returns, by window."""
 
-    def __init__(self, inner, geometry) -> None:
+    def __init__(self, inner) -> None:
         self.inner = inner
-        self.geometry = geometry
         self.seen: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
 
-    def key(self, job: VariantJob) -> tuple:
-        padding = self.geometry.padding(job.pos, job.tx_start, job.tx_end)
-        return (job.contig, job.pos, job.ref, job.alt, job.strand, padding)
-
-    def __call__(self, jobs: Sequence[VariantJob]) -> list:
-        results = self.inner(jobs)
+    def __call__(self, jobs: Sequence[VariantJob], geometry) -> list:
+        results = self.inner(jobs, geometry)
         for job, tracks in zip(jobs, results):
-            self.seen[self.key(job)] = tracks
+            self.seen[window_key(job, geometry)] = tracks
         return results
 
 
@@ -110,15 +105,11 @@ def landscapes(
             raise InputError(
                 f"{variant_label(variant)}: contig {variant.chrom} is not in {scorer.reference.path}"
             )
-    recorder = _RecordingTracks(scorer.tracks, scorer.geometry)
-    original = scorer.tracks
-    scorer.tracks = recorder
-    try:
-        outcomes = scorer.score([Record(v.chrom, v.pos, v.ref, (v.alt,)) for v in variants])
-    finally:
-        scorer.tracks = original
+    recorder = _RecordingTracks(scorer.tracks)
+    recording = scorer.derive(tracks=recorder)  # same scores, no cache: every track is computed
+    outcomes = recording.score([Record(v.chrom, v.pos, v.ref, (v.alt,)) for v in variants])
     return [
-        _landscape(scorer, recorder, variant, ident, outcome)
+        _landscape(recording, recorder, variant, ident, outcome)
         for variant, ident, outcome in zip(variants, idents, outcomes)
     ]
 
@@ -143,15 +134,11 @@ def _landscape(
             )
         transcript = scorer.annotation.transcripts[row]
         job = VariantJob(
-            contig,
-            variant.pos,
-            variant.ref,
-            variant.alt,
+            Variant(contig, variant.pos, variant.ref, variant.alt),
             transcript.strand,
-            transcript.tx_start,
-            transcript.tx_end,
+            Span(transcript.tx_start, transcript.tx_end),
         )
-        ref_track, alt_track = recorder.seen[recorder.key(job)]
+        ref_track, alt_track = recorder.seen[window_key(job, scorer.geometry)]
         aligned = align_alternate(
             np.asarray(alt_track), len(variant.ref), len(variant.alt), coverage
         )

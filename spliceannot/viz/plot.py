@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from spliceannot.classes import ACCEPTOR, DONOR
 from spliceannot.readers.transcript import Transcript
-from spliceannot.scoring import ACCEPTOR, DONOR
 from spliceannot.viz import style
 from spliceannot.viz.landscape import TranscriptLandscape, VariantLandscape
 from spliceannot.viz.variants import file_label

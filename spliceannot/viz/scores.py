@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from spliceannot.encoding import iupac_encoding
 from spliceannot.entry import INFO_KEY, EntryScores
 from spliceannot.errors import InputError
-from spliceannot.windows import Variant
+from spliceannot.values import Variant
 
 HEADER_PREFIXES = ("##spliceannot", "##source", "##reference", "##fileDate", "##INFO=<ID=SpliceAI,")
 

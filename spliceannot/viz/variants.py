@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 
 from spliceannot.errors import InputError
-from spliceannot.windows import Variant
+from spliceannot.values import Variant
 
 _VARIANT = re.compile(r"^([^:\s]+):(\d+)[:\-]([A-Za-z]+)[:\->]([A-Za-z]+)$")
 _POSITION = re.compile(r"^([^:\s]+):(\d+)$")

@@ -18,12 +18,12 @@ from pathlib import Path
 import numpy as np
 
 from spliceannot.atomic import discard, publish, temporary_beside
+from spliceannot.classes import SITE_CLASSES
 from spliceannot.errors import InputError
-from spliceannot.scoring import ACCEPTOR, DONOR
 
 STRANDS = ("+", "-")
 STRAND_WORDS = {"+": "plus", "-": "minus"}
-CLASS_COLUMNS = {"acceptor": ACCEPTOR, "donor": DONOR}  # columns of a probability array
+CLASS_COLUMNS = SITE_CLASSES  # columns of a probability array
 VALUE_FORMAT = "{:.4g}"
 HDF5_FORMAT = "spliceannot-predict"
 HDF5_VERSION = "1"
