@@ -1,7 +1,7 @@
 """Scoring pools: the protocol ``annotate`` drives, in this process or in several worker processes.
 
 Every pool (:class:`InProcessPool`, :class:`ScoringPool` here, and
-:class:`~spliceannot.distributed.RayScoringPool` on a Ray cluster) has the
+:class:`~spliceannot.cluster.annotate_pool.RayScoringPool` on a Ray cluster) has the
 same four members (:class:`Pool`), so the annotator never asks which one it
 has.
 
