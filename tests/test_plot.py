@@ -210,8 +210,8 @@ def test_training_curves_and_reliability_diagram_share_the_style(tmp_path):
     """Both lifecycle figures go through the shared figure helper and atomic save."""
     import numpy as np
     from PIL import Image
-    from spliceannot.trainers.cmd_lifecycle import _reliability_png
-    from spliceannot.trainers.training import EpochRecord, plot_curves
+    from spliceannot.trainers.calibration import plot_reliability
+    from spliceannot.trainers.history import EpochRecord, plot_curves
 
     history = [
         EpochRecord(
@@ -229,7 +229,7 @@ def test_training_curves_and_reliability_diagram_share_the_style(tmp_path):
     rng = np.random.default_rng(0)
     labels = rng.integers(0, 3, 500)
     before = rng.dirichlet(np.ones(3), 500)
-    _reliability_png(
+    plot_reliability(
         str(tmp_path / "reliability.png"),
         labels,
         before,

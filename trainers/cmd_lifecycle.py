@@ -255,13 +255,6 @@ def evaluate(models, data_path, fasta, annotation, transcripts, biotype, chromos
 # --------------------------------------------------------------------------- calibrate
 
 
-def _reliability_png(path: str, labels, before, after, bins: int) -> None:
-    """:func:`spliceannot.trainers.calibration.plot_reliability` (the name older callers import)."""
-    from spliceannot.trainers.calibration import plot_reliability
-
-    plot_reliability(path, labels, before, after, bins)
-
-
 @click.command(context_settings=CONTEXT)
 @click.option("-m", "--model", "spec", required=True,
               help="The model to calibrate (any loadable kind; an ensemble shares one temperature).")
