@@ -14,7 +14,7 @@ from spliceannot.annotate import VariantScorer
 from spliceannot.errors import InputError
 from spliceannot.windows import MAX_DISTANCE
 
-__all__ = ["MAX_DISTANCE", "LazyTracks", "ModelTracks", "ScorerSpec", "build_scorer", "check_inputs"]
+__all__ = ["LazyTracks", "ModelTracks", "ScorerSpec", "build_scorer", "check_inputs"]
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from spliceannot.readers.fasta import Reference
 from spliceannot.values import VariantJob
 from spliceannot.windows import WindowGeometry, alternate_window, encode, reference_window
 
-__all__ = ["ConeTracks", "Tracks", "VariantJob", "WindowTracks", "window_key"]
+__all__ = ["ConeTracks", "Tracks", "WindowTracks", "window_key"]
 
 Tracks = tuple[np.ndarray, np.ndarray]
 

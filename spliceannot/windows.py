@@ -124,7 +124,7 @@ def window_codes(
     codes = np.zeros(end - start, dtype=np.uint8)
     lo, hi = max(start, 0), min(end, len(sequence))
     if shown is not None:
-        lo, hi = max(lo, shown[0]), min(hi, shown[1])
+        lo, hi = max(lo, shown.start), min(hi, shown.end)
     if hi > lo:
         raw = np.frombuffer(sequence, dtype=np.uint8, count=hi - lo, offset=lo)
         codes[lo - start : hi - start] = BASE_CODES[raw]

@@ -669,7 +669,7 @@ def test_unwritable_output(base_args, tmp_path, where):
 
 def test_the_shared_options_bound_d_as_the_scorer_does():
     from spliceannot.commands.options import MAX_DISTANCE
-    from spliceannot.factory import MAX_DISTANCE as scorer_limit
+    from spliceannot.windows import MAX_DISTANCE as scorer_limit
 
     assert MAX_DISTANCE == scorer_limit
 

@@ -35,7 +35,7 @@ PRECOMPUTED_HELP = (
     "Tabix-indexed SpliceAI score VCF (Illumina's precomputed files or spliceannot "
     "output) consulted before computing; repeat for several files."
 )
-MAX_DISTANCE = 4999  # SpliceAI's -D limit (spliceannot.factory.MAX_DISTANCE; not imported: it loads numpy)
+MAX_DISTANCE = 4999  # SpliceAI's -D limit (spliceannot.windows.MAX_DISTANCE; not imported: it loads numpy)
 
 
 def options(*decorators: Decorator) -> Decorator:

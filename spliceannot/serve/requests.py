@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from spliceannot.annotate import Record
-from spliceannot.factory import MAX_DISTANCE
+from spliceannot.windows import MAX_DISTANCE
 
 NO_ID = object()  # a control request sent without "id"
 
