@@ -162,7 +162,8 @@ def test_checkpoint_round_trip_keeps_outputs_and_metadata(tmp_path):
                for s in (5, 6)]
     path = tmp_path / "model.safetensors"
     save_checkpoint(path, members, temperature=1.5, provenance=[{"kind": "test"}])
-    loaded, temperature, provenance = read_checkpoint(path)
+    loaded, temperature, provenance, select = read_checkpoint(path)
+    assert select is None
     assert temperature == 1.5 and provenance == [{"kind": "test"}]
     assert [m.architecture for m in loaded] == [m.architecture for m in members]
     x = one_hot_random(300, seed=5)

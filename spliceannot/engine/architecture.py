@@ -33,9 +33,11 @@ FLANKS: dict[int, int] = {_flank_of(GROUPS[:n]): n for n in range(1, len(GROUPS)
 
 ACTIVATIONS = ("relu", "leaky_relu")
 
-HEADS = ("softmax",)
+HEADS = ("softmax", "pangolin")
 """How head logits become probabilities: ``softmax`` over the channel axis
-(SpliceAI's three classes, after the ensemble's temperature)."""
+(SpliceAI's three classes, after the ensemble's temperature); ``pangolin``:
+channels in groups of three, a two-way softmax over the first two and a
+sigmoid of the third (Pangolin's four tissues: P(splice) pair, usage)."""
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,7 @@ class Architecture:
             raise ValueError(f"flank must be one of {sorted(FLANKS)}, got {self.flank}")
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {ACTIVATIONS}, got {self.activation!r}")
-        if self.head not in HEADS or self.outputs < 1:
+        if self.head not in HEADS or self.outputs < 1 or (self.head == "pangolin" and self.outputs % 3):
             raise ValueError(
                 f"head must be one of {HEADS} with at least one output, got {self.head!r}, {self.outputs}"
             )
@@ -86,3 +88,9 @@ class Architecture:
     def unit_radii(self) -> tuple[int, ...]:
         """How far each residual unit reaches to either side, in nucleotides."""
         return tuple(dilation * (width - 1) for width, dilation in self.units)
+
+
+PANGOLIN = Architecture(flank=10000, activation="relu", batchnorm_eps=1e-5, outputs=12, head="pangolin")
+"""Pangolin's network: SpliceAI-10k's trunk (PyTorch BatchNorm epsilon) with
+four tissues' heads, 12 channels: per tissue P(splice) as a two-way softmax
+(channels 0-1, 3-4, 6-7, 9-10) and usage as a sigmoid (2, 5, 8, 11)."""

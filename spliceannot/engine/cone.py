@@ -143,8 +143,9 @@ class ConeRunner:
         Returns
         -------
         tuple of lists
-            float32 ``(length, 3)`` per request and ``(output_length, 3)`` per
-            substitution, averaged over the ensemble's members.
+            float32 ``(length, columns)`` per request and ``(output_length,
+            columns)`` per substitution: the ensemble's output (its members'
+            mean, or one selected channel per member).
         """
         ref_sum: list[torch.Tensor | None] = [None] * len(requests)
         alt_sum: list[torch.Tensor | None] = [None] * len(substitutions)
@@ -155,7 +156,7 @@ class ConeRunner:
         for index, sub in enumerate(substitutions):
             substitutions_of[sub.tile].append(index)
         with torch.inference_mode():
-            for member in self.members:
+            for member_index, member in enumerate(self.members):
                 for tile_group in self._tile_groups(tiles):
                     activations, tile_probs = self._reference_pass(member, {i: tiles[i] for i in tile_group})
                     for tile in tile_group:
@@ -163,7 +164,7 @@ class ConeRunner:
                             request = requests[index]
                             begin = request.start - self.flank // 2
                             track = tile_probs[tile][:, begin : begin + request.length]
-                            ref_sum[index] = track if ref_sum[index] is None else ref_sum[index] + track
+                            ref_sum[index] = self.ensemble.gather(member_index, track, ref_sum[index])
                     geometries: dict[tuple, list[int]] = defaultdict(list)
                     for tile in tile_group:
                         for index in substitutions_of[tile]:
@@ -174,11 +175,11 @@ class ConeRunner:
                             batch = indices[first : first + self.batch_size]
                             probs = self._alternate_pass(member, activations, [substitutions[i] for i in batch])
                             for row, index in enumerate(batch):
-                                alt_sum[index] = probs[row] if alt_sum[index] is None else alt_sum[index] + probs[row]
+                                alt_sum[index] = self.ensemble.gather(member_index, probs[row], alt_sum[index])
                     del activations, tile_probs
-        count = len(self.ensemble.members)
-        refs = [(t / count).T.float().cpu().numpy() for t in ref_sum]  # type: ignore[union-attr]
-        alts = [(t / count).T.float().cpu().numpy() for t in alt_sum]  # type: ignore[union-attr]
+        finish = self.ensemble.finish
+        refs = [finish(t).T.float().cpu().numpy() for t in ref_sum]  # type: ignore[arg-type]
+        alts = [finish(t).T.float().cpu().numpy() for t in alt_sum]  # type: ignore[arg-type]
         return refs, alts
 
     def _tile_groups(self, tiles: Sequence[np.ndarray]) -> list[list[int]]:

@@ -227,12 +227,27 @@ def softmax_probabilities(logits: torch.Tensor, temperature: Temperature) -> tor
     return F.softmax(scale_logits(logits, temperature).float(), dim=1)
 
 
-HEADS: dict[str, Callable[[torch.Tensor, Temperature], torch.Tensor]] = {"softmax": softmax_probabilities}
+def pangolin_probabilities(logits: torch.Tensor, temperature: Temperature) -> torch.Tensor:
+    """The ``pangolin`` head: per group of three channels, a float32 softmax over
+    the first two and a sigmoid of the third (``temperature`` must be 1)."""
+    if temperature != 1.0:
+        raise ValueError("the pangolin head takes no temperature")
+    parts = []
+    for first in range(0, logits.shape[1], 3):
+        parts.append(F.softmax(logits[:, first : first + 2].float(), dim=1))
+        parts.append(torch.sigmoid(logits[:, first + 2 : first + 3].float()))
+    return torch.cat(parts, 1)
+
+
+HEADS: dict[str, Callable[[torch.Tensor, Temperature], torch.Tensor]] = {
+    "softmax": softmax_probabilities,
+    "pangolin": pangolin_probabilities,
+}
 """``Architecture.head`` -> ``probabilities(logits, temperature)`` (keys: ``architecture.HEADS``)."""
 
 
 class Ensemble(nn.Module):
-    """Members of one architecture whose probabilities are averaged.
+    """Members of one architecture whose probabilities are averaged, or kept apart.
 
     Parameters
     ----------
@@ -241,9 +256,16 @@ class Ensemble(nn.Module):
     temperature
         Logits are divided by this before the softmax (1.0 = uncalibrated):
         a scalar or one value per class (see :func:`normalize_temperature`).
+    select
+        None: the output is the members' mean probabilities (SpliceAI).
+        Else one channel per member: output column ``i`` is member ``i``'s
+        channel ``select[i]``, members not averaged (Pangolin, whose
+        replicates are combined after the variant's difference is taken).
     """
 
-    def __init__(self, members: Sequence[SpliceAI], temperature: Temperature = 1.0) -> None:
+    def __init__(
+        self, members: Sequence[SpliceAI], temperature: Temperature = 1.0, select: Sequence[int] | None = None
+    ) -> None:
         super().__init__()
         if not members:
             raise ValueError("an ensemble needs at least one member")
@@ -255,6 +277,17 @@ class Ensemble(nn.Module):
             raise ValueError(f"ensemble members disagree on their head: {sorted(heads)}")
         self.members = nn.ModuleList(members)
         self.temperature = normalize_temperature(temperature)
+        if select is not None:
+            select = tuple(int(channel) for channel in select)
+            outputs = members[0].architecture.outputs
+            if len(select) != len(members) or not all(0 <= c < outputs for c in select):
+                raise ValueError(f"select needs one channel below {outputs} per member, got {select}")
+        self.select = select
+
+    @property
+    def columns(self) -> int:
+        """Output columns: the head's channels (averaged members) or one per member (``select``)."""
+        return len(self.members) if self.select is not None else self.members[0].architecture.outputs
 
     @property
     def flank(self) -> int:
@@ -264,17 +297,33 @@ class Ensemble(nn.Module):
         """One member's probabilities ``(batch, outputs, n)`` from its logits, after the temperature."""
         return HEADS[self.members[0].architecture.head](logits, self.temperature)
 
-    def forward(self, x: torch.Tensor, conv: Conv = torch_conv) -> torch.Tensor:
-        """Mean probabilities ``(batch, L - flank, outputs)`` for one-hot ``(batch, 4, L)``.
+    def gather(self, index: int, probs: torch.Tensor, total: torch.Tensor | None) -> torch.Tensor:
+        """Fold member ``index``'s probabilities ``(..., outputs, n)`` into the running ``total``.
 
-        The mean is a running float32 sum over members divided by their
-        number, the order in which SpliceAI averages its five models.
+        Averaged members: a running float32 sum in member order (the order
+        in which SpliceAI averages its five models); ``select``: the member's
+        channel becomes row ``index`` of ``(..., members, n)``.
         """
+        if self.select is None:
+            return probs if total is None else total + probs
+        if total is None:
+            shape = list(probs.shape)
+            shape[-2] = len(self.members)
+            total = probs.new_empty(shape)
+        total[..., index, :] = probs[..., self.select[index], :]
+        return total
+
+    def finish(self, total: torch.Tensor) -> torch.Tensor:
+        """The output ``(..., columns, n)`` from the gathered ``total``: the sum divided by the members."""
+        return total if self.select is not None else total / len(self.members)
+
+    def forward(self, x: torch.Tensor, conv: Conv = torch_conv) -> torch.Tensor:
+        """Probabilities ``(batch, L - flank, columns)`` for one-hot ``(batch, 4, L)``: the members'
+        mean, or one selected channel per member (see :meth:`gather`)."""
         total = None
-        for member in self.members:
-            probs = self.probabilities(member(x, conv))
-            total = probs if total is None else total + probs
-        return (total / len(self.members)).transpose(1, 2)
+        for index, member in enumerate(self.members):
+            total = self.gather(index, self.probabilities(member(x, conv)), total)
+        return self.finish(total).transpose(1, 2)
 
     def for_inference(self, device: torch.device, *, fold: bool = True) -> Ensemble:
         """Copies of the members (BatchNorm folded if ``fold``) on ``device``, in eval mode.
@@ -282,7 +331,7 @@ class Ensemble(nn.Module):
         Folding happens where the members are, before they move.
         """
         members = [member.folded() if fold else copy.deepcopy(member).eval() for member in self.members]
-        return Ensemble([member.to(device) for member in members], self.temperature).eval()
+        return Ensemble([member.to(device) for member in members], self.temperature, self.select).eval()
 
 
 def load_state(model: SpliceAI, state: dict[str, torch.Tensor]) -> None:

@@ -7,8 +7,10 @@ Three sources, none of which needs TensorFlow:
   package are ``--model spliceai``);
 - OpenSpliceAI ``.pt`` state_dicts (``torch.load(weights_only=True)``, so
   loading runs no pickled code);
+- Pangolin's ``final.R.T.3.v2`` state_dicts (weights-only as well; the
+  twelve its command line uses are ``--model pangolin``);
 - spliceannot checkpoints: safetensors with the architecture, members,
-  temperature and provenance in the metadata.
+  temperature, selected channels and provenance in the metadata.
 
 A directory of any of these is an ensemble.
 """
@@ -25,7 +27,8 @@ import torch
 
 from spliceannot import __version__
 from spliceannot.atomic import atomic_path
-from spliceannot.engine.architecture import FLANKS, GROUPS, UNITS_PER_GROUP, Architecture
+from spliceannot.engine import pangolin_files
+from spliceannot.engine.architecture import FLANKS, GROUPS, PANGOLIN, UNITS_PER_GROUP, Architecture
 from spliceannot.engine.files import WEIGHT_SUFFIXES, file_digest, model_files
 from spliceannot.engine.keras_h5 import from_keras_h5
 from spliceannot.engine.model import (
@@ -114,6 +117,35 @@ def from_openspliceai(state_dict: dict[str, torch.Tensor]) -> SpliceAI:
     return model
 
 
+def from_pangolin(state_dict: dict[str, torch.Tensor]) -> SpliceAI:
+    """A :class:`SpliceAI` of the :data:`PANGOLIN` architecture from a Pangolin state_dict.
+
+    Pangolin names the stem ``conv1``/``skip``, the units ``resblocks.N``
+    (``bn1``, ``conv1``, ``bn2``, ``conv2``), the group skips ``convs.N`` and
+    has eight 1x1 heads ``conv_last1..8`` (2, 1, 2, 1, ... channels), which
+    become one 12-channel head in that order.
+    """
+    if "conv_last1.weight" not in state_dict or "resblocks.0.conv1.weight" not in state_dict:
+        raise ModelError("not a Pangolin state_dict (no conv_last1 / resblocks)")
+    state: dict[str, torch.Tensor] = {}
+    for ours, theirs in (("stem", "conv1"), ("stem_skip", "skip")):
+        for key in ("weight", "bias"):
+            state[f"{ours}.{key}"] = state_dict[f"{theirs}.{key}"]
+    for unit in range(len(PANGOLIN.units)):
+        for ours, theirs in (("norm1", "bn1"), ("conv1", "conv1"), ("norm2", "bn2"), ("conv2", "conv2")):
+            keys = ("weight", "bias", "running_mean", "running_var") if ours.startswith("norm") else ("weight", "bias")
+            for key in keys:
+                state[f"units.{unit}.{ours}.{key}"] = state_dict[f"resblocks.{unit}.{theirs}.{key}"]
+    for group in range(len(PANGOLIN.groups)):
+        for key in ("weight", "bias"):
+            state[f"group_skips.{group}.{key}"] = state_dict[f"convs.{group}.{key}"]
+    for key in ("weight", "bias"):
+        state[f"head.{key}"] = torch.cat([state_dict[f"conv_last{i}.{key}"] for i in range(1, 9)])
+    model = SpliceAI(PANGOLIN)
+    load_state(model, state)
+    return model
+
+
 def read_torch_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     """A state_dict from a ``.pt`` file, loaded without running pickled code."""
     try:
@@ -148,8 +180,9 @@ def save_checkpoint(
     *,
     temperature: Temperature = 1.0,
     provenance: Sequence[dict] = (),
+    select: Sequence[int] | None = None,
 ) -> None:
-    """Write members as one spliceannot safetensors checkpoint."""
+    """Write members as one spliceannot safetensors checkpoint (``select``: see :class:`Ensemble`)."""
     from safetensors.torch import save_file
 
     architectures = {m.architecture for m in members}
@@ -171,14 +204,18 @@ def save_checkpoint(
         "members": str(len(members)),
         "temperature": json.dumps(normalize_temperature(temperature)),
         "provenance": json.dumps(list(provenance)),
+        "outputs": str(architecture.outputs),
+        "head": architecture.head,
         "spliceannot_version": __version__,
     }
+    if select is not None:
+        metadata["select"] = json.dumps(list(select))
     with atomic_path(path) as temporary:
         save_file(tensors, temporary, metadata=metadata)
 
 
-def read_checkpoint(path: str | Path) -> tuple[list[SpliceAI], Temperature, list[dict]]:
-    """Members, temperature and provenance of a spliceannot checkpoint."""
+def read_checkpoint(path: str | Path) -> tuple[list[SpliceAI], Temperature, list[dict], tuple[int, ...] | None]:
+    """Members, temperature, provenance and selected channels (None: averaged) of a checkpoint."""
     from safetensors import SafetensorError, safe_open
 
     try:
@@ -190,7 +227,10 @@ def read_checkpoint(path: str | Path) -> tuple[list[SpliceAI], Temperature, list
                 flank=int(metadata["flank"]),
                 activation=metadata["activation"],
                 batchnorm_eps=float(metadata["batchnorm_eps"]),
+                outputs=int(metadata.get("outputs", Architecture.outputs)),
+                head=metadata.get("head", Architecture.head),
             )
+            select = tuple(json.loads(metadata["select"])) if "select" in metadata else None
             count = int(metadata["members"])
             members = []
             for index in range(count):
@@ -203,25 +243,37 @@ def read_checkpoint(path: str | Path) -> tuple[list[SpliceAI], Temperature, list
             provenance = json.loads(metadata.get("provenance", "[]"))
     except (SafetensorError, OSError, KeyError, ValueError) as error:
         raise ModelError(f"{path}: not a readable spliceannot checkpoint ({error})") from None
-    return members, temperature, provenance
+    return members, temperature, provenance, select
 
 
 # --------------------------------------------------------------------------- resolution
 
 
-def _members_from_file(path: Path) -> tuple[list[SpliceAI], Temperature, list[dict]]:
+Members = tuple[list[SpliceAI], Temperature, list[dict], "tuple[int, ...] | None"]
+
+
+def _from_state_dict(path: Path, convert) -> SpliceAI:
+    try:
+        return convert(read_torch_state_dict(path))
+    except (ModelError, KeyError) as error:
+        message = str(error)
+        if not message.startswith(str(path)):
+            message = f"{path}: {message}"
+        raise ModelError(message) from None
+
+
+def _members_from_file(path: Path) -> Members:
+    """Members, temperature, provenance and selected channels (None: averaged) of one file."""
     suffix = path.suffix.lower()
+    task = pangolin_files.task_of(path)
+    if task is not None:
+        member = _from_state_dict(path, from_pangolin)
+        return [member], 1.0, [{"source": str(path), "kind": "pangolin-state-dict"}], (pangolin_files.SELECT[task],)
     if suffix == ".h5":
-        return [from_keras_h5(path)], 1.0, [{"source": str(path), "kind": "keras-h5"}]
+        return [from_keras_h5(path)], 1.0, [{"source": str(path), "kind": "keras-h5"}], None
     if suffix in (".pt", ".pth"):
-        try:
-            member = from_openspliceai(read_torch_state_dict(path))
-        except (ModelError, KeyError) as error:
-            message = str(error)
-            if not message.startswith(str(path)):
-                message = f"{path}: {message}"
-            raise ModelError(message) from None
-        return [member], 1.0, [{"source": str(path), "kind": "openspliceai-state-dict"}]
+        member = _from_state_dict(path, from_openspliceai)
+        return [member], 1.0, [{"source": str(path), "kind": "openspliceai-state-dict"}], None
     if suffix == ".safetensors":
         return read_checkpoint(path)
     raise ModelError(f"{path}: unknown weight file type (expected {', '.join(WEIGHT_SUFFIXES)})")
@@ -233,24 +285,30 @@ def load_model(spec: str = "spliceai") -> LoadedModel:
     Parameters
     ----------
     spec
-        ``spliceai`` (Illumina's five 10000-nt models), a ``.h5``/``.pt``/
+        ``spliceai`` (Illumina's five 10000-nt models), ``pangolin`` (its
+        twelve P(splice) networks, one channel each), a ``.h5``/``.pt``/
         ``.safetensors`` file, or a directory of such files (an ensemble of
-        all of them, in name order).
+        all of them, in name order; a directory of Pangolin's files: its twelve).
     """
     paths = model_files(spec)
     members: list[SpliceAI] = []
     provenance: list[dict] = []
     temperatures = set()
+    selects: list[tuple[int, ...] | None] = []
     for path in paths:
-        loaded, temperature, history = _members_from_file(path)
+        loaded, temperature, history, select = _members_from_file(path)
         members.extend(loaded)
         provenance.extend(history)
         temperatures.add(temperature)
+        selects.append(select)
     if len({m.architecture for m in members}) != 1:
         raise ModelError(f"{spec}: members differ in flank or activation and cannot be averaged")
     if len(temperatures) != 1:
         raise ModelError(f"{spec}: members carry different temperatures")
-    ensemble = Ensemble(members, temperature=temperatures.pop()).eval()
+    if len({select is None for select in selects}) != 1:
+        raise ModelError(f"{spec}: some members are averaged and some read one channel each")
+    select = None if selects[0] is None else tuple(c for part in selects for c in part)  # type: ignore[union-attr]
+    ensemble = Ensemble(members, temperature=temperatures.pop(), select=select).eval()
     return LoadedModel(
         ensemble=ensemble,
         name=spec,
@@ -265,5 +323,11 @@ def convert_weights(source: str, output: str | Path) -> LoadedModel:
     model = load_model(source)
     history = list(model.provenance)
     history.append({"kind": "convert", "source": source, "sha256": model.digest, "spliceannot": __version__})
-    save_checkpoint(output, list(model.ensemble.members), temperature=model.ensemble.temperature, provenance=history)
+    save_checkpoint(
+        output,
+        list(model.ensemble.members),
+        temperature=model.ensemble.temperature,
+        provenance=history,
+        select=model.ensemble.select,
+    )
     return model
