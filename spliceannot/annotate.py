@@ -355,7 +355,8 @@ def annotate_records(
         asked for).
     pool
         A :class:`~spliceannot.parallel.Pool` (one scorer in this process,
-        worker processes, or Ray actors).
+        worker processes, or Ray actors); a scorer may be Pangolin's or a
+        group of models, whose outcomes carry their INFO fields in ``fields``.
     write
         Called as ``write(pysam_record, line, info_keys)`` for each record,
         annotated or not, in input order: ``info_keys`` are the INFO keys set.
@@ -374,6 +375,9 @@ def annotate_records(
                 keys = (INFO_KEY,)
                 if per_allele_fields:
                     keys += set_per_allele(record, outcome.per_allele)
+            for key, value in outcome.fields.items():  # other models of the pass (Pangolin)
+                record.info[key] = value
+                keys += (key,)
             write(record, item.line, keys)
             summary.written += 1
         if progress is not None:

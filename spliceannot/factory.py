@@ -35,6 +35,12 @@ class ScorerSpec:
     threads_per_worker: int = 1  # CPU threads of the process that computes
     cache: str | None = None  # the score cache's SQLite file; None = no cache
     precomputed: tuple[str, ...] = ()  # tabix-indexed score VCFs consulted before computing
+    # Pangolin (``model`` of its family, or ``pangolin``: a Pangolin model scored in the same pass)
+    pangolin: str | None = None
+    pangolin_mask: bool = True  # Pangolin's -m True
+    pangolin_cutoff: float | None = None  # Pangolin's -s
+    pangolin_score_exons: bool = False  # Pangolin's --score_exons True
+    pangolin_mask_per_gene: bool = False  # opt-in: no masking leak between genes of one strand
 
     @classmethod
     def of(cls, settings) -> ScorerSpec:
@@ -49,17 +55,57 @@ def _check_distance(settings: ScorerSpec) -> None:
         raise InputError(f"-D must be between 0 and {MAX_DISTANCE}, got {settings.distance}")
 
 
+def model_families(settings: ScorerSpec) -> list[tuple[str, str]]:
+    """``(family, model)`` of each model scored, in INFO order: ``spliceai`` and/or ``pangolin``."""
+    from spliceannot.engine.files import model_family, model_files
+
+    family = model_family(settings.model, model_files(settings.model)) or "spliceai"
+    models = [(family, settings.model)]
+    if settings.pangolin is not None:
+        if family == "pangolin":
+            raise InputError(f"-m {settings.model} and -m {settings.pangolin}: two Pangolin models in one pass")
+        if (model_family(settings.pangolin, model_files(settings.pangolin)) or "spliceai") != "pangolin":
+            raise InputError(f"-m {settings.model} and -m {settings.pangolin}: two SpliceAI models in one pass")
+        models.append(("pangolin", settings.pangolin))
+    return models
+
+
+def info_headers(settings: ScorerSpec) -> list[str]:
+    """The INFO header lines of the fields a run with ``settings`` writes, in order."""
+    from spliceannot.entry import INFO_HEADER
+    from spliceannot.pangolin.scorer import INFO_HEADER as PANGOLIN_HEADER
+
+    return [INFO_HEADER if family == "spliceai" else PANGOLIN_HEADER for family, _ in model_families(settings)]
+
+
+def parent_annotation(settings: ScorerSpec):
+    """The annotation loaded once for every worker (None: a gffutils database each worker opens)."""
+    from spliceannot.pangolin.genes import is_feature_db
+    from spliceannot.readers.annotation import load_annotation
+
+    if is_feature_db(settings.annotation):
+        return None
+    return load_annotation(settings.annotation, transcripts=settings.transcripts)
+
+
 def check_inputs(settings: ScorerSpec) -> None:
     """Cheap checks, in the parent, of inputs that worker processes load themselves."""
     from spliceannot.engine.files import model_files
+    from spliceannot.pangolin.genes import FeatureDbGenes, is_feature_db
     from spliceannot.readers.annotation import BUILTIN_TABLES, builtin_table_path
     from spliceannot.readers.fasta import Reference
 
     settings = ScorerSpec.of(settings)
     _check_distance(settings)
     Reference(settings.reference).close()
+    families = [family for family, _ in model_families(settings)]
     if settings.annotation in BUILTIN_TABLES:
         builtin_table_path(settings.annotation)
+    elif is_feature_db(settings.annotation):
+        if "spliceai" in families:
+            raise InputError(f"{settings.annotation}: a gffutils database is Pangolin's annotation; "
+                             "SpliceAI needs grch37, grch38, a table or a GTF/GFF3")
+        FeatureDbGenes(settings.annotation)
     elif not Path(settings.annotation).is_file():
         raise InputError(f"{settings.annotation}: annotation not found (expected grch37, grch38, a table or a GTF/GFF3)")
     if settings.cache:
@@ -70,7 +116,8 @@ def check_inputs(settings: ScorerSpec) -> None:
         from spliceannot.readers.precomputed import PrecomputedScores
 
         PrecomputedScores(list(settings.precomputed)).close()
-    model_files(settings.model)
+    for _, model in model_families(settings):
+        model_files(model)
 
 
 class ModelTracks:
@@ -137,36 +184,84 @@ class LazyTracks:
         return self._tracks(jobs, geometry)
 
 
-def build_scorer(settings: ScorerSpec, annotation=None) -> VariantScorer:
-    """Open the genome and the annotation; the model is loaded when a score is first computed.
+def build_scorer(settings: ScorerSpec, annotation=None):
+    """The scorer of ``settings``: SpliceAI's :class:`VariantScorer`, a
+    :class:`~spliceannot.pangolin.scorer.PangolinScorer`, or both in one pass
+    (:class:`~spliceannot.group.ScorerGroup`).  The genome and the
+    annotation are opened once; models load when a score is first computed.
 
     ``annotation``: the :class:`~spliceannot.readers.annotation.Annotation`
     of ``settings.annotation`` when the caller has loaded it already (worker
     processes get it from the parent instead of parsing the file again).
     """
-    from spliceannot.engine.files import file_digest, model_files, peek_flank
-    from spliceannot.readers.annotation import load_annotation
     from spliceannot.readers.fasta import Reference
-    from spliceannot.windows import WindowGeometry
 
     settings = ScorerSpec.of(settings)
     _check_distance(settings)
     if settings.compute not in ("cone", "window"):
         raise InputError(f"--compute must be cone or window, got {settings.compute!r}")
+    families = model_families(settings)
     reference = Reference(settings.reference)
-    if annotation is None:
-        annotation = load_annotation(settings.annotation, transcripts=settings.transcripts)
-    paths = model_files(settings.model)
-    digest, flank, model = file_digest(paths), peek_flank(settings.model, paths), None
+    scorers = []
+    for family, model in families:
+        if family == "pangolin":
+            scorers.append(_pangolin_scorer(settings, model, reference, annotation))
+        else:
+            scorers.append(_spliceai_scorer(settings, reference, annotation))
+            annotation = scorers[-1].annotation
+    if len(scorers) == 1:
+        return scorers[0]
+    from spliceannot.group import ScorerGroup
+
+    return ScorerGroup(scorers)
+
+
+def _model_tracks(settings: ScorerSpec, model_spec: str, reference) -> tuple[LazyTracks, str, int]:
+    """The lazily loaded track source of ``model_spec``, its digest and flank."""
+    from dataclasses import replace
+
+    from spliceannot.engine.files import file_digest, model_files, peek_flank
+
+    paths = model_files(model_spec)
+    digest, flank, model = file_digest(paths), peek_flank(model_spec, paths), None
     if flank is None:  # the flank is only known by loading the networks
         from spliceannot.engine._device import set_cpu_threads
         from spliceannot.engine.weights import load_model
 
         set_cpu_threads(settings.threads_per_worker)
-        model = load_model(settings.model)
+        model = load_model(model_spec)
         flank, digest = model.flank, model.digest
+    own = replace(settings, model=model_spec, pangolin=None)
+    return LazyTracks(ModelTracks(own, reference, flank, digest, model)), digest, flank
+
+
+def _pangolin_scorer(settings: ScorerSpec, model_spec: str, reference, annotation):
+    from spliceannot.pangolin.genes import open_genes
+    from spliceannot.pangolin.scorer import PangolinScorer
+
+    genes = open_genes(settings.annotation, annotation, transcripts=settings.transcripts)
+    tracks, digest, _ = _model_tracks(settings, model_spec, reference)
+    return PangolinScorer(
+        reference,
+        genes,
+        tracks,
+        distance=settings.distance,
+        mask=settings.pangolin_mask,
+        cutoff=settings.pangolin_cutoff,
+        score_exons=settings.pangolin_score_exons,
+        mask_per_gene=settings.pangolin_mask_per_gene,
+        model_digest=digest,
+    )
+
+
+def _spliceai_scorer(settings: ScorerSpec, reference, annotation) -> VariantScorer:
+    from spliceannot.readers.annotation import load_annotation
+    from spliceannot.windows import WindowGeometry
+
+    if annotation is None:
+        annotation = load_annotation(settings.annotation, transcripts=settings.transcripts)
+    tracks, digest, flank = _model_tracks(settings, settings.model, reference)
     geometry = WindowGeometry(flank=flank, distance=settings.distance)
-    tracks = LazyTracks(ModelTracks(settings, reference, flank, digest, model))
     cache = None
     if settings.cache:
         from spliceannot.cache import ScoreCache, context_digest

@@ -14,6 +14,7 @@ CHROM_END = "too close to the contig end"
 REF_MISMATCH = "REF does not match the FASTA"
 REF_TOO_LONG = "REF longer than 2*D"
 NO_SCORABLE_ALT = "no scorable ALT (symbolic, *, . or -)"
+UNSUPPORTED_VARIANT = "variant format not supported (Pangolin: REF or ALT without A/C/G/T, or both longer than 1 and unequal)"
 
 # What a scored record's scores came from (Outcome.source).
 COMPUTED = "computed"
@@ -42,6 +43,10 @@ class Outcome:
     per_allele: list[tuple | None] = field(default_factory=list)
     source: str | None = field(default=None, compare=False)  # equal outcomes whatever their origin
     hint: str | None = None
+    # INFO fields of other models scored in the same pass (``Pangolin``), key -> value
+    fields: dict[str, str] = field(default_factory=dict)
+    # the reference tool's own words for a pass-through (Pangolin's warning), for drop-in commands
+    message: str | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -70,7 +75,7 @@ class Summary:
             if outcome.hint is not None:
                 self.hints[outcome.hint] += 1
                 self.examples.setdefault(outcome.hint, record.chrom)
-        elif outcome.entries:
+        elif outcome.entries or outcome.fields:
             self.scored += 1
             if outcome.source == FROM_CACHE:
                 self.from_cache += 1

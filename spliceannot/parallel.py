@@ -103,10 +103,10 @@ class ScoringPool:
     retried = 0
 
     def __init__(self, spec, workers: int, threads: int = 1) -> None:
-        from spliceannot.readers.annotation import load_annotation
+        from spliceannot.factory import parent_annotation
 
         self.workers = workers
-        annotation = load_annotation(spec.annotation, transcripts=spec.transcripts)
+        annotation = parent_annotation(spec)
         self._executor = ProcessPoolExecutor(
             max_workers=workers,
             mp_context=multiprocessing.get_context("spawn"),

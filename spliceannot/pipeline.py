@@ -10,9 +10,9 @@ from pathlib import Path
 
 from spliceannot import __version__
 from spliceannot.annotate import VariantScorer, annotate_records
-from spliceannot.entry import INFO_HEADER, per_allele_header_lines
+from spliceannot.entry import per_allele_header_lines
 from spliceannot.errors import InputError
-from spliceannot.factory import ScorerSpec, build_scorer, check_inputs
+from spliceannot.factory import ScorerSpec, build_scorer, check_inputs, info_headers, model_families
 from spliceannot.outcome import Summary
 from spliceannot.readers.vcf import open_variants
 from spliceannot.writers.vcf import AtomicVariantWriter, output_type_for
@@ -99,8 +99,8 @@ def annotate_vcf(
 ) -> Summary:
     """Annotate ``input_path`` into ``output_path`` (``-`` for stdin/stdout).
 
-    The output header is the input's plus SpliceAI's INFO line (byte for
-    byte) and ``##spliceannotVersion``/``##spliceannotCommand`` lines.
+    The output header is the input's plus the INFO line of each model
+    (SpliceAI's, Pangolin's: byte for byte) and ``##spliceannotVersion``/``##spliceannotCommand`` lines.
     Every input record is written, in order; unscored ones unchanged.  With
     ``output_mode="per-gene"`` the output is instead one line per SpliceAI
     entry (ALT and gene), bgzipped and tabix-indexed, and unscored records
@@ -113,6 +113,9 @@ def annotate_vcf(
         raise InputError("--output-mode per-gene writes a bgzipped, tabix-indexed VCF: give -O FILE.vcf.gz")
     if index and output_mode == "vcf" and (output_path == "-" or kind not in ("z", "b")):
         raise InputError("--write-index needs an output file of type z (bgzipped VCF) or b (BCF)")
+    families = [family for family, _ in model_families(settings)]
+    if families[0] != "spliceai" and (output_mode != "vcf" or settings.per_allele_fields):
+        raise InputError("--output-mode per-gene and --per-allele-fields are SpliceAI's: give -m spliceai first")
     source = open_variants(input_path, threads=settings.threads, regions=regions)
     writer = None
     pool = None
@@ -130,7 +133,8 @@ def annotate_vcf(
 
             pool = InProcessPool(scorer if scorer is not None else build_scorer(settings.spec))
         header = source.header  # records refer to it: extend it in place
-        header.add_line(INFO_HEADER)
+        for line in info_headers(settings):
+            header.add_line(line)
         if settings.per_allele_fields:
             for line in per_allele_header_lines():
                 header.add_line(line)

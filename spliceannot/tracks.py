@@ -11,7 +11,8 @@ Two interchangeable ways to get the same numbers:
 
 Both return tracks in contig (forward) orientation: the reference track
 has ``2 * distance + 1`` rows, the alternate ``2 * distance + 1 + len(ALT) -
-len(REF)``, with columns neither, acceptor, donor.  Both are called as ``tracks(jobs,
+len(REF)`` (a geometry that ``covers_ref``, Pangolin's, adds ``len(REF) - 1``
+to both), with the model's columns (SpliceAI: neither, acceptor, donor).  Both are called as ``tracks(jobs,
 geometry)``: the scorer owns the window geometry (``-D`` and the model's
 flank) and hands it over with every call, so one track source (and its
 loaded model) serves scorers of any ``-D``.
@@ -34,7 +35,7 @@ Tracks = tuple[np.ndarray, np.ndarray]
 
 def window_key(job: VariantJob, geometry: WindowGeometry) -> tuple:
     """Jobs with equal keys read identical windows (same variant and strand, same mask)."""
-    padding = geometry.padding(job.pos, *job.span)
+    padding = geometry.padding(job.pos, *job.span, len(job.ref))
     return (job.contig, job.pos, job.ref, job.alt, job.strand, padding)
 
 
@@ -63,9 +64,10 @@ class WindowTracks:
         windows: list[np.ndarray] = []
         plan = []
         for job in jobs:
-            padding = geometry.padding(job.pos, *job.span)
-            key = (job.contig, job.pos, padding, job.strand)
-            sequence = self.reference.fetch(job.contig, geometry.start(job.pos), geometry.end(job.pos))
+            reach = geometry.reach(len(job.ref))
+            padding = geometry.padding(job.pos, *job.span, len(job.ref))
+            key = (job.contig, job.pos, padding, job.strand, reach)
+            sequence = self.reference.fetch(job.contig, geometry.start(job.pos), geometry.end(job.pos, len(job.ref)))
             ref_text = reference_window(sequence, padding)
             if key not in ref_keys:
                 ref_keys[key] = len(windows)
@@ -113,7 +115,7 @@ class ConeTracks:
             current: list[int] = []
             lo = hi = 0
             for index in members:
-                start, end = geometry.start(jobs[index].pos), geometry.end(jobs[index].pos)
+                start, end = geometry.start(jobs[index].pos), geometry.end(jobs[index].pos, len(jobs[index].ref))
                 if current and start <= hi + geometry.flank and end - lo <= self.max_tile + geometry.width:
                     current.append(index)
                     hi = max(hi, end)
@@ -149,15 +151,16 @@ class ConeTracks:
                 job = jobs[index]
                 variant = job.pos - 1 - lo  # tile coordinate of REF's first base (forward)
                 window = geometry.start(job.pos) - lo
-                output_length = coverage + len(job.alt) - len(job.ref)
+                reach = geometry.reach(len(job.ref))
+                output_length = coverage + reach + len(job.alt) - len(job.ref)
                 alt = encode(job.alt, strand, self.encoding)
                 if strand == "-":
-                    first_output = length - (window + geometry.width) + half_flank
+                    first_output = length - (window + geometry.width + reach) + half_flank
                     start = length - (variant + len(job.ref))
                 else:
                     first_output = window + half_flank
                     start = variant
-                requests.append(TrackRequest(tile, first_output, coverage))
+                requests.append(TrackRequest(tile, first_output, coverage + reach))
                 substitutions.append(Substitution(tile, start, len(job.ref), alt, first_output, output_length))
         order = [index for _, members in planned for index in members]
         refs, alts = self.runner.run(tile_arrays, requests, substitutions) if requests else ([], [])

@@ -41,10 +41,19 @@ class WindowGeometry:
     start
         0-based first base of the window on the contig; the window is
         ``[start, start + width)``.
+    covers_ref
+        False: SpliceAI's window, the same width whatever the REF length.
+        True: Pangolin's, which reaches ``len(REF) - 1`` bases further right
+        so that every REF base is scored (the ``ref_len`` arguments).
     """
 
     flank: int
     distance: int
+    covers_ref: bool = False
+
+    def reach(self, ref_len: int) -> int:
+        """How many bases beyond :attr:`width` the window of a ``ref_len``-base REF reaches."""
+        return max(ref_len - 1, 0) if self.covers_ref else 0
 
     @property
     def coverage(self) -> int:
@@ -64,17 +73,17 @@ class WindowGeometry:
         """0-based contig coordinate of the window's first base for 1-based ``pos``."""
         return pos - self.width // 2 - 1
 
-    def end(self, pos: int) -> int:
+    def end(self, pos: int, ref_len: int = 1) -> int:
         """0-based exclusive contig coordinate of the window's end."""
-        return pos + self.width // 2
+        return pos + self.width // 2 + self.reach(ref_len)
 
-    def padding(self, pos: int, tx_start: int, tx_end: int) -> tuple[int, int]:
+    def padding(self, pos: int, tx_start: int, tx_end: int, ref_len: int = 1) -> tuple[int, int]:
         """N-padding (left, right) that masks bases outside ``[tx_start, tx_end)``.
 
         ``tx_start`` is 0-based, ``tx_end`` exclusive (the table convention).
         """
         half = self.width // 2
-        return max(half + tx_start + 1 - pos, 0), max(half - tx_end + pos, 0)
+        return max(half + tx_start + 1 - pos, 0), max(half + self.reach(ref_len) - tx_end + pos, 0)
 
 
 def reference_window(sequence: str, padding: tuple[int, int]) -> str:

@@ -55,10 +55,10 @@ class RayScoringPool:
     def __init__(self, spec, ray_settings: RaySettings, gap: int) -> None:
         from dataclasses import replace
 
-        from spliceannot.readers.annotation import load_annotation
+        from spliceannot.factory import parent_annotation
 
         # parsed once, here, before the cluster starts (a bad file fails fast)
-        annotation = load_annotation(spec.annotation, transcripts=spec.transcripts)
+        annotation = parent_annotation(spec)
 
         def args_for(resources: dict) -> tuple:
             device = (

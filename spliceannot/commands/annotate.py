@@ -25,7 +25,7 @@ from spliceannot.commands._common import (
               help="Output file ('-' = standard output, the default); type from the name or --output-type.")
 @click.option("-o", "--output", "output_file", default=None, metavar="OUT",
               help="The output file, as bcftools spells it (then -O may give bcftools' output type: -Ob -o out.bcf).")
-@options.scorer_inputs()
+@options.scorer_inputs(several_models=True)
 @click.option("--output-type", type=click.Choice(["v", "z", "b", "u"]), default=None,
               help="v VCF, z bgzipped VCF, b BCF, u uncompressed BCF (default: from the -O name).")
 @click.option("--threads", default=0, show_default=True, type=click.IntRange(0, 64),
@@ -53,17 +53,22 @@ from spliceannot.commands._common import (
 @click.option("--output-mode", type=click.Choice(["vcf", "per-gene"]), default="vcf", show_default=True,
               help="vcf: every input record, annotated; per-gene: one line per ALT and gene with only "
                    "the SpliceAI entry, bgzipped and tabix-indexed (the shape of precomputed score files).")
+@options.pangolin_options
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar on stderr (default: when stderr is a terminal).")
 def annotate(input_path, output_path, output_file, reference, annotation, distance, mask, model, output_type,
              threads, regions, write_index, precision, per_allele_fields, transcripts, iupac,
              compute, chunk_size, workers, threads_per_worker, engine, ray_address, device, batch_size, cache_path,
-             no_cache, precomputed, output_mode, progress) -> None:
-    """Annotate the variants of a VCF/BCF with SpliceAI delta scores.
+             no_cache, precomputed, output_mode, pangolin_mask, pangolin_cutoff, pangolin_mask_per_gene,
+             pangolin_models, progress) -> None:
+    """Annotate the variants of a VCF/BCF with SpliceAI delta scores (and/or Pangolin's).
 
     A drop-in for `spliceai`: the same flags, the same INFO field and, by
-    default, the same numbers.  Records that cannot be scored pass through
-    unchanged and are counted in the summary on stderr.
+    default, the same numbers.  With -m pangolin it writes Pangolin's INFO
+    field as Pangolin writes it (-D is its -d; --pangolin-* its other
+    settings); with -m spliceai -m pangolin both, in one pass.  Records
+    that cannot be scored pass through unchanged and are counted in the
+    summary on stderr.
     """
     from spliceannot.errors import InputError, ModelError
     from spliceannot.outcome import setup_warning
@@ -73,11 +78,16 @@ def annotate(input_path, output_path, output_file, reference, annotation, distan
     if output_path == "-":
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `| head` ends us quietly, like bcftools
     cache = resolve_cache(cache_path, no_cache, "annotate")
+    try:
+        models = options.split_models(model, pangolin_models)
+    except (InputError, ModelError) as error:
+        fail("annotate", str(error))
     settings = options.scorer_settings(
         AnnotateSettings,
         reference=reference,
         annotation=annotation,
-        model=model,
+        **models,
+        **options.pangolin_settings(pangolin_mask, pangolin_cutoff, pangolin_mask_per_gene),
         distance=distance,
         mask=mask,
         precision=precision,

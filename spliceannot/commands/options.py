@@ -25,7 +25,13 @@ REFERENCE_HELP = "Reference genome FASTA (plain or bgzipped, .fai built if missi
 ANNOTATION_HELP = "grch37, grch38 (SpliceAI's GENCODE tables), a SpliceAI-style table, or a GTF/GFF3."
 DISTANCE_HELP = "Maximum distance between the variant and a gained/lost splice site."
 MASK_HELP = "1 = mask gains at annotated sites and losses at unannotated ones."
-MODEL_HELP = "spliceai (Illumina's five models), a .h5/.pt/.safetensors file, or a directory of them."
+MODEL_HELP = (
+    "spliceai (Illumina's five models), pangolin (Pangolin's twelve), a .h5/.pt/.safetensors file, "
+    "or a directory of them."
+)
+MODELS_HELP = MODEL_HELP + (
+    " Give -m twice (-m spliceai -m pangolin) to write SpliceAI= and Pangolin= in one pass."
+)
 COMPUTE_HELP = (
     "cone: shared reference tiles + recomputed receptive cones (exact, fast); "
     "window: every window through the model, as SpliceAI does."
@@ -81,21 +87,72 @@ def mask(*, help: str = MASK_HELP, optional: bool = False) -> Decorator:
                    optional=optional)  # fmt: skip
 
 
-def model(*, help: str = MODEL_HELP, optional: bool = False) -> Decorator:
-    """``-m/--model MODEL`` (default spliceai)."""
+def model(*, help: str = MODEL_HELP, optional: bool = False, several: bool = False) -> Decorator:
+    """``-m/--model MODEL`` (default spliceai); ``several``: repeatable, a tuple (one SpliceAI, one Pangolin)."""
+    if several:
+        return click.option("-m", "--model", "model", multiple=True, default=("spliceai",), show_default=True,
+                            help=MODELS_HELP)  # fmt: skip
     return _option("-m", "--model", default="spliceai", show_default=True, help=help, optional=optional)
 
 
 def scorer_inputs(*, distance_help: str = DISTANCE_HELP, mask_help: str = MASK_HELP,
-                  optional: bool = False) -> Decorator:  # fmt: skip
+                  optional: bool = False, several_models: bool = False) -> Decorator:  # fmt: skip
     """``-R``, ``-A``, ``-D``, ``-M`` and ``-m``, in that order."""
     return options(
         reference(optional=optional),
         annotation(optional=optional),
         distance(help=distance_help, optional=optional),
         mask(help=mask_help, optional=optional),
-        model(optional=optional),
+        model(optional=optional, several=several_models),
     )
+
+
+def pangolin_options(function: Callable) -> Callable:
+    """Pangolin's own settings, for a run whose ``-m`` names a Pangolin model."""
+    return options(
+        click.option("--pangolin-mask", type=click.Choice(["True", "False"]), default="True", show_default=True,
+                     help="Pangolin's -m: True sets gains at annotated splice sites and losses at "
+                          "unannotated ones to 0."),
+        click.option("--pangolin-cutoff", type=float, default=None, metavar="S",
+                     help="Pangolin's -s: every site whose score changes by at least S, instead of the "
+                          "largest gain and loss."),
+        click.option("--pangolin-mask-per-gene", is_flag=True,
+                     help="Mask each gene on its own copy of the scores (Pangolin masks genes of one strand "
+                          "on one array, so one gene's mask shows in the next: its issue 29). Changes numbers."),
+        click.option("--pangolin-models", default=None, metavar="DIR",
+                     help="Where -m pangolin finds Pangolin's 12 weight files when the pangolin package is "
+                          "not installed (default $SPLICEANNOT_PANGOLIN_MODELS)."),
+    )(function)  # fmt: skip
+
+
+def split_models(models, pangolin_models: str | None = None) -> dict[str, Any]:
+    """``model`` and ``pangolin`` (ScorerSpec fields) from the ``-m`` values: one SpliceAI
+    and/or one Pangolin model, SpliceAI's first whatever the order given."""
+    from spliceannot.engine.files import model_family, model_files
+    from spliceannot.engine.pangolin_files import models_dir
+    from spliceannot.errors import InputError
+
+    models = (models,) if isinstance(models, str) else tuple(models)
+    if len(models) > 2:
+        raise InputError(f"-m given {len(models)} times: at most one SpliceAI and one Pangolin model")
+    resolved = [str(models_dir(pangolin_models)) if m == "pangolin" and pangolin_models else m for m in models]
+    families = [model_family(m, model_files(m)) or "spliceai" for m in resolved]
+    if len(resolved) == 2:
+        if sorted(families) != ["pangolin", "spliceai"]:
+            raise InputError(f"-m {models[0]} -m {models[1]}: give one SpliceAI and one Pangolin model")
+        if families[0] == "pangolin":
+            resolved.reverse()
+        return {"model": resolved[0], "pangolin": resolved[1]}
+    return {"model": resolved[0], "pangolin": None}
+
+
+def pangolin_settings(pangolin_mask: str, pangolin_cutoff, pangolin_mask_per_gene: bool) -> dict[str, Any]:
+    """The ScorerSpec fields of :func:`pangolin_options`."""
+    return {
+        "pangolin_mask": pangolin_mask == "True",
+        "pangolin_cutoff": pangolin_cutoff,
+        "pangolin_mask_per_gene": pangolin_mask_per_gene,
+    }
 
 
 # --------------------------------------------------------------------------- how it is scored

@@ -60,7 +60,7 @@ def installed_dir() -> Path | None:
     spec = importlib.util.find_spec("pangolin")
     if spec is None or not spec.submodule_search_locations:
         return None
-    root = Path(list(spec.submodule_search_locations)[0]) / "models"
+    root = Path(next(iter(spec.submodule_search_locations))) / "models"
     return root if (root / file_names()[0]).is_file() else None
 
 

@@ -1,0 +1,7 @@
+"""Pangolin (tkzeng/Pangolin 5cf94b8) scored exactly: its genes, its numbers, its INFO field.
+
+The networks are our one network (:data:`spliceannot.engine.architecture.PANGOLIN`);
+what is Pangolin's own lives here: which genes a variant is scored against
+(:mod:`.genes`), how twelve tracks become a gene's ``pos:score`` pairs
+(:mod:`.numbers`), and the records it scores or skips (:mod:`.scorer`).
+"""

@@ -1,0 +1,198 @@
+"""Records in, Pangolin's INFO value or the reason it skipped the record out.
+
+:class:`PangolinScorer` has :class:`~spliceannot.annotate.VariantScorer`'s
+shape (``score(records) -> outcomes``, ``derive``), so every pool, the
+server and the writers drive it the same way.  Pangolin 5cf94b8's checks, in
+its order:
+
+1. only the first ALT is scored; REF and ALT must each hold an A, C, G or T
+   (case-sensitive) and not both be longer than one base unless equally long
+   (substitutions, simple insertions and deletions, MNVs);
+2. REF no longer than ``2 * d``;
+3. the contig, named as in the VCF, else with ``chr`` added, else with its
+   first three letters removed; the window (``5000 + d`` bases each side)
+   inside the contig;
+4. REF equal to the FASTA's bases, case-sensitive (soft-masked lowercase
+   bases do not match an uppercase REF);
+5. a gene on either strand (see :mod:`spliceannot.pangolin.genes`).
+
+The window is not masked outside genes and reaches ``len(REF) - 1`` bases
+further right than SpliceAI's (a geometry that ``covers_ref``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from spliceannot.outcome import (
+    CHROM_END,
+    COMPUTED,
+    NO_ALT,
+    NO_CONTIG,
+    NO_GENE,
+    REF_MISMATCH,
+    REF_TOO_LONG,
+    UNSUPPORTED_VARIANT,
+    Outcome,
+)
+from spliceannot.pangolin.numbers import gene_entry, loss_and_gain
+from spliceannot.values import Record, Span, Variant, VariantJob
+from spliceannot.windows import WindowGeometry
+
+INFO_KEY = "Pangolin"
+INFO_HEADER = (
+    '##INFO=<ID=Pangolin,Number=.,Type=String,Description="Pangolin splice scores. '
+    'Format: gene|pos:score_change|pos:score_change|warnings,...">'
+)
+FLANK = 10_000
+_BASES = frozenset("ACGT")
+
+
+class PangolinScorer:
+    """Score records as Pangolin does.
+
+    Parameters
+    ----------
+    reference
+        The genome (:class:`~spliceannot.readers.fasta.Reference`).
+    genes
+        A gene source (:mod:`spliceannot.pangolin.genes`).
+    tracks
+        Called as ``tracks(jobs, geometry)``; gives float32 ``(positions, 12)``
+        reference and alternate tracks of Pangolin's twelve networks.
+    distance
+        ``-d``.
+    mask
+        ``-m True``.
+    cutoff
+        ``-s``: every site with a change at least this large (None: the largest gain and loss).
+    score_exons
+        ``--score_exons True``.
+    mask_per_gene
+        Mask each gene's scores on its own copy (not Pangolin's default, where
+        genes of one strand share one array and one gene's masking shows in
+        the next gene's numbers: upstream issue 29).
+    """
+
+    info_key = INFO_KEY
+
+    def __init__(
+        self,
+        reference,
+        genes,
+        tracks,
+        *,
+        distance: int = 50,
+        mask: bool = True,
+        cutoff: float | None = None,
+        score_exons: bool = False,
+        mask_per_gene: bool = False,
+        model_digest: str = "",
+    ) -> None:
+        self.reference = reference
+        self.genes = genes
+        self.tracks = tracks
+        self.distance = distance
+        self.mask = mask
+        self.cutoff = cutoff
+        self.score_exons = score_exons
+        self.mask_per_gene = mask_per_gene
+        self.model_digest = model_digest
+        self.geometry = WindowGeometry(flank=FLANK, distance=distance, covers_ref=True)
+        self._names = set(reference.lengths)
+
+    def derive(self, *, distance: int | None = None, mask: bool | None = None, tracks=None) -> PangolinScorer:
+        """A scorer sharing this one's genome, genes and track source, with another ``-d``/``-m``."""
+        return PangolinScorer(
+            self.reference,
+            self.genes,
+            self.tracks if tracks is None else tracks,
+            distance=self.distance if distance is None else distance,
+            mask=self.mask if mask is None else mask,
+            cutoff=self.cutoff,
+            score_exons=self.score_exons,
+            mask_per_gene=self.mask_per_gene,
+            model_digest=self.model_digest,
+        )
+
+    def contig(self, chrom: str) -> str | None:
+        """The FASTA's name for ``chrom`` by Pangolin's rule (as is, ``chr`` added, three letters removed)."""
+        if chrom in self._names:
+            return chrom
+        if "chr" + chrom in self._names:
+            return "chr" + chrom
+        if chrom[3:] in self._names:
+            return chrom[3:]
+        return None
+
+    def _plan(self, record: Record) -> tuple[Outcome, list[VariantJob], object]:
+        ref = record.ref
+        alt = record.alts[0] if record.alts else "None"
+        d = self.distance
+        if not _BASES & set(ref) or not _BASES & set(alt) or (len(ref) != 1 and len(alt) != 1 and len(ref) != len(alt)):
+            reason = NO_ALT if not record.alts else UNSUPPORTED_VARIANT
+            return Outcome(reason=reason, message="Variant format not supported."), [], None
+        if len(ref) > 2 * d:
+            return Outcome(reason=REF_TOO_LONG, message="Deletion too large"), [], None
+        contig = self.contig(record.chrom)
+        if contig is None:
+            return Outcome(reason=NO_CONTIG, message=_NO_SEQUENCE), [], None
+        start, end = record.pos - 5001 - d, record.pos + len(ref) + 4999 + d
+        if start < 0 or end > self.reference.length(contig):
+            return Outcome(reason=CHROM_END, message=_NO_SEQUENCE), [], None
+        observed = self.reference.fetch(contig, record.pos - 1, record.pos - 1 + len(ref))
+        if observed != ref:
+            message = f"Mismatch between FASTA (ref base: {observed}) and variant file (ref base: {ref})."
+            return Outcome(reason=REF_MISMATCH, message=message), [], None
+        genes = self.genes.genes(contig, record.pos)
+        if not genes:
+            return Outcome(reason=NO_GENE, message=_NO_GENE), [], None
+        span = Span(0, self.reference.length(contig))
+        variant = Variant(contig, record.pos, ref, alt)
+        jobs = [VariantJob(variant, strand, span) for strand, side in (("+", genes.plus), ("-", genes.minus)) if side]
+        return Outcome(), jobs, genes
+
+    def score(self, records: Sequence[Record]) -> list[Outcome]:
+        """Outcomes for ``records``, in order; the windows of all of them are computed together."""
+        plans = [self._plan(record) for record in records]
+        jobs = [job for _, record_jobs, _ in plans for job in record_jobs]
+        computed = iter(self.tracks(jobs, self.geometry) if jobs else [])
+        outcomes = []
+        for record, (outcome, record_jobs, genes) in zip(records, plans):
+            if outcome.reason is None:
+                entries = []
+                for job in record_jobs:
+                    ref_track, alt_track = next(computed)
+                    side = genes.plus if job.strand == "+" else genes.minus
+                    entries.extend(self._entries(side, ref_track, alt_track, record.pos))
+                outcome.fields[INFO_KEY] = ",".join(entries)
+                outcome.source = COMPUTED
+            outcomes.append(outcome)
+        return outcomes
+
+    def _entries(self, genes: dict[str, list[int]], ref_track, alt_track, pos: int) -> list[str]:
+        loss, gain = loss_and_gain(ref_track, alt_track, self.distance)
+        entries = []
+        for gene, exons in genes.items():
+            gene_loss, gene_gain = (loss.copy(), gain.copy()) if self.mask_per_gene else (loss, gain)
+            entries.append(
+                gene_entry(
+                    gene,
+                    exons,
+                    gene_loss,
+                    gene_gain,
+                    pos=pos,
+                    distance=self.distance,
+                    mask=self.mask,
+                    cutoff=self.cutoff,
+                    score_exons=self.score_exons,
+                )
+            )
+        return entries
+
+
+_NO_SEQUENCE = (
+    "Could not get sequence, possibly because the variant is too close to chromosome ends. "
+    "See error message above."
+)
+_NO_GENE = "Variant not contained in a gene body. Do GTF/FASTA chromosome names match?"
