@@ -20,6 +20,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "annotate",
         "Score the variants of a VCF/BCF (drop-in for `spliceai`).",
     ),
+    "pangolin": (
+        "spliceannot.commands.pangolin",
+        "pangolin",
+        "Score a VCF/CSV as Pangolin does (drop-in for `pangolin`).",
+    ),
     "gene-table": (
         "spliceannot.commands.gene_table",
         "gene_table",
