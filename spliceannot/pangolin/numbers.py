@@ -37,8 +37,8 @@ def realign(alt: np.ndarray, ref_len: int, distance: int) -> np.ndarray:
     return alt
 
 
-def loss_and_gain(ref: np.ndarray, alt: np.ndarray, distance: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per position, the largest decrease and increase over the four tissues.
+def tissue_deltas(ref: np.ndarray, alt: np.ndarray, distance: int) -> np.ndarray:
+    """Per tissue (heart, liver, brain, testis) and position, the change in P(splice).
 
     Parameters
     ----------
@@ -47,10 +47,9 @@ def loss_and_gain(ref: np.ndarray, alt: np.ndarray, distance: int) -> tuple[np.n
 
     Returns
     -------
-    tuple of numpy.ndarray
-        ``loss`` and ``gain``, each ``(len(ref),)``: per tissue the mean over
-        its three replicates of ``alt - ref``, then the minimum (loss) and
-        the maximum (gain) over tissues.
+    numpy.ndarray
+        ``(4, len(ref))``: per tissue the mean over its three replicates of
+        ``alt - ref`` (float64 for deletions, else float32).
     """
     tissues = []
     for tissue in range(TISSUES):
@@ -59,7 +58,19 @@ def loss_and_gain(ref: np.ndarray, alt: np.ndarray, distance: int) -> tuple[np.n
             column = REPLICATES * tissue + replicate
             differences.append(realign(alt[:, column], len(ref), distance) - ref[:, column])
         tissues.append(np.mean(differences, axis=0))
-    table = np.array(tissues)
+    return np.array(tissues)
+
+
+def loss_and_gain(ref: np.ndarray, alt: np.ndarray, distance: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per position, the largest decrease and increase over the four tissues.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``loss`` and ``gain``, each ``(len(ref),)``: the minimum (loss) and
+        the maximum (gain) over tissues of :func:`tissue_deltas`.
+    """
+    table = tissue_deltas(ref, alt, distance)
     columns = np.arange(table.shape[1])
     return table[np.argmin(table, axis=0), columns], table[np.argmax(table, axis=0), columns]
 
