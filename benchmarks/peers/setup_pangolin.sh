@@ -17,8 +17,8 @@
 #
 # Also installed: create_db.py (Pangolin's GTF -> gffutils database script), in
 # VENV_DIR/bin.
-# Idempotent: if the venv already runs `pangolin -h` and its installed weights
-# have the right sha256, nothing is installed.
+# Idempotent: if the venv already runs `pangolin -h`, PyVCF can write and the
+# installed weights have the right sha256, nothing is installed.
 # Prints the venv path on stdout when done.
 set -euo pipefail
 
@@ -37,6 +37,12 @@ BUILD="$VENV/src/pangolin-5cf94b8"
 # It is therefore built first, unchanged, with setuptools 57.5.0 and no build
 # isolation (Python 3.11 still has lib2to3). Cython is not installed, so its
 # optional C parser is not built: the pure-Python parser is used.
+# One line of it is then changed: vcf.Writer makes its csv.writer with
+# quotechar='' (and quoting=csv.QUOTE_NONE), which Python >= 3.11 rejects
+# ('"quotechar" must be a 1-character string'), so Pangolin could write no VCF.
+# quotechar=None is what '' meant to Python <= 3.10 under QUOTE_NONE (no quote
+# character; identical output, checked against Python 3.10's csv), and the only
+# change made to PyVCF.
 BOOTSTRAP=("setuptools==57.5.0" "wheel==0.45.1")
 PYVCF="PyVCF==0.6.8"
 # Versions pinned so that the run is reproducible:
@@ -86,8 +92,18 @@ installed_models() {
     2>/dev/null
 }
 
+# vcf.Writer can be made (see the PyVCF note above).
+pyvcf_writes() {
+  "$VENV/bin/python" - <<'PY' >/dev/null 2>&1
+import io
+import vcf
+header = "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+vcf.Writer(io.StringIO(), vcf.Reader(io.StringIO(header)))
+PY
+}
+
 ready() {
-  [ -x "$VENV/bin/pangolin" ] &&
+  [ -x "$VENV/bin/pangolin" ] && pyvcf_writes &&
     CUDA_VISIBLE_DEVICES="" "$VENV/bin/pangolin" -h >/dev/null 2>&1 &&
     weights_ok "$(installed_models)"
 }
@@ -107,6 +123,14 @@ if ! "$VENV/bin/python" -m pip show --quiet PyVCF >/dev/null 2>&1; then
   "$VENV/bin/python" -m pip install --quiet --no-build-isolation "$PYVCF" >&2
 fi
 "$VENV/bin/python" -m pip install --quiet "${PINS[@]}" >&2
+if ! pyvcf_writes; then
+  parser="$("$VENV/bin/python" -c 'import vcf.parser; print(vcf.parser.__file__)')"
+  sed -i "s/quotechar='', quoting=csv.QUOTE_NONE/quotechar=None, quoting=csv.QUOTE_NONE/" "$parser"
+  if ! pyvcf_writes; then
+    echo "setup_pangolin.sh: PyVCF's vcf.Writer still fails in $VENV ($parser)" >&2
+    exit 1
+  fi
+fi
 
 # Pangolin's source at the pinned commit.
 if [ ! -d "$BUILD/.git" ]; then
