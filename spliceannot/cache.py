@@ -82,15 +82,7 @@ class ScoreCache:
         self.context = context
         self.hits = 0
         self.misses = 0
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
-            self._db.execute("PRAGMA busy_timeout = 60000")
-            self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.execute("PRAGMA synchronous = NORMAL")
-            self._db.execute(_SCHEMA)
-        except (sqlite3.Error, OSError) as error:
-            raise InputError(f"{self.path}: cannot use as a score cache ({error})") from None
+        self._db = _connect(self.path, _SCHEMA)
 
     def close(self) -> None:
         self._db.close()
@@ -132,6 +124,86 @@ class ScoreCache:
 
     def __len__(self) -> int:
         return self._db.execute("SELECT count(*) FROM scores WHERE context = ?", (self.context,)).fetchone()[0]
+
+
+def _connect(path: Path, schema: str) -> sqlite3.Connection:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(path, timeout=60.0, isolation_level=None)
+        db.execute("PRAGMA busy_timeout = 60000")
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA synchronous = NORMAL")
+        db.execute(schema)
+    except (sqlite3.Error, OSError) as error:
+        raise InputError(f"{path}: cannot use as a score cache ({error})") from None
+    return db
+
+
+_ENTRY_SCHEMA = """
+CREATE TABLE IF NOT EXISTS entries (
+    context TEXT NOT NULL,
+    variant TEXT NOT NULL,
+    genes TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (context, variant, genes)
+) WITHOUT ROWID
+"""
+
+
+def entry_context(*parts: object) -> str:
+    """The context digest of whole INFO values: the cache format and everything they depend on."""
+    text = "\n".join([FORMAT_VERSION, "entries", *(str(part) for part in parts)])
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+class EntryCache:
+    """Whole INFO values (Pangolin's, per record) by (variant, genes) in one context, in the
+    same SQLite file as :class:`ScoreCache` (its own table)."""
+
+    def __init__(self, path: str | os.PathLike, context: str) -> None:
+        self.path = Path(path)
+        self.context = context
+        self.hits = 0
+        self.misses = 0
+        self._db = _connect(self.path, _ENTRY_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def get(self, keys: Sequence[Key]) -> dict[Key, str]:
+        found: dict[Key, str] = {}
+        unique = list(dict.fromkeys(keys))
+        for first in range(0, len(unique), _BATCH):
+            batch = unique[first : first + _BATCH]
+            variants = sorted({variant for variant, _ in batch})
+            marks = ",".join("?" * len(variants))
+            rows = self._db.execute(
+                f"SELECT variant, genes, value FROM entries WHERE context = ? AND variant IN ({marks})",
+                [self.context, *variants],
+            ).fetchall()
+            wanted = set(batch)
+            for variant, genes, value in rows:
+                if (variant, genes) in wanted:
+                    found[(variant, genes)] = value
+        self.hits += len(found)
+        self.misses += len(unique) - len(found)
+        return found
+
+    def put(self, items: Iterable[tuple[Key, str]]) -> None:
+        rows = [(self.context, variant, genes, value) for (variant, genes), value in items]
+        if not rows:
+            return
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.executemany("INSERT OR IGNORE INTO entries VALUES (?,?,?,?)", rows)
+            self._db.execute("COMMIT")
+        except sqlite3.Error:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise
+
+    def __len__(self) -> int:
+        return self._db.execute("SELECT count(*) FROM entries WHERE context = ?", (self.context,)).fetchone()[0]
 
 
 def _row(scores: DeltaScores) -> tuple:

@@ -241,7 +241,7 @@ def _pangolin_scorer(settings: ScorerSpec, model_spec: str, reference, annotatio
 
     genes = open_genes(settings.annotation, annotation, transcripts=settings.transcripts)
     tracks, digest, _ = _model_tracks(settings, model_spec, reference)
-    return PangolinScorer(
+    scorer = PangolinScorer(
         reference,
         genes,
         tracks,
@@ -252,6 +252,11 @@ def _pangolin_scorer(settings: ScorerSpec, model_spec: str, reference, annotatio
         mask_per_gene=settings.pangolin_mask_per_gene,
         model_digest=digest,
     )
+    if settings.cache:
+        from spliceannot.cache import EntryCache
+
+        scorer.cache = EntryCache(settings.cache, scorer.context())
+    return scorer
 
 
 def _spliceai_scorer(settings: ScorerSpec, reference, annotation) -> VariantScorer:

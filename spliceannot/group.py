@@ -7,7 +7,6 @@ the run's; the others add their INFO field where they scored the record).
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 
 from spliceannot.outcome import Outcome
@@ -16,15 +15,12 @@ from spliceannot.outcome import Outcome
 class ScorerGroup:
     """SpliceAI and Pangolin (or any scorers with ``score(records) -> outcomes``) in one pass.
 
-    Attributes
-    ----------
-    passed
-        Per later scorer's INFO key, the count of records it did not score, by reason.
+    A later scorer's pass-through reason goes into ``Outcome.skipped``
+    under its INFO key (the run's summary counts them per model).
     """
 
     def __init__(self, scorers: Sequence) -> None:
         self.scorers = list(scorers)
-        self.passed: dict[str, Counter] = {}
 
     @property
     def first(self):
@@ -41,5 +37,7 @@ class ScorerGroup:
         for scorer in self.scorers[1:]:
             for outcome, other in zip(outcomes, scorer.score(records)):
                 outcome.fields.update(other.fields)
+                if other.reason is not None:
+                    outcome.skipped[scorer.info_key] = other.reason
                 outcome.source = outcome.source or other.source
         return outcomes

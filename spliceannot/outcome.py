@@ -45,6 +45,8 @@ class Outcome:
     hint: str | None = None
     # INFO fields of other models scored in the same pass (``Pangolin``), key -> value
     fields: dict[str, str] = field(default_factory=dict)
+    # models of the same pass that did not score the record: INFO key -> reason
+    skipped: dict[str, str] = field(default_factory=dict)
     # the reference tool's own words for a pass-through (Pangolin's warning), for drop-in commands
     message: str | None = field(default=None, compare=False)
 
@@ -65,6 +67,8 @@ class Summary:
     lines: int | None = None  # --output-mode per-gene: lines written
     omitted: int | None = None  # --output-mode per-gene: records without scores, left out
     retried: int = 0  # --engine ray: shards sent again after the worker running them died
+    # models scored beside the first (INFO key): records they scored, and why they passed others through
+    beside: dict = field(default_factory=dict)
 
     def count(self, record, outcome: Outcome) -> None:
         """Count one record's outcome (``record``: anything with ``chrom``)."""
@@ -81,6 +85,14 @@ class Summary:
                 self.from_cache += 1
             elif outcome.source == FROM_PRECOMPUTED:
                 self.from_precomputed += 1
+        if outcome.entries:  # a SpliceAI pass: other models are counted on their own
+            for key in outcome.fields:
+                self.beside.setdefault(key, Counter())["scored"] += 1
+            for key, reason in outcome.skipped.items():
+                self.beside.setdefault(key, Counter())[reason] += 1
+        elif outcome.reason is not None and outcome.skipped:
+            for key, reason in outcome.skipped.items():
+                self.beside.setdefault(key, Counter())[reason] += 1
 
     def line(self) -> str:
         reasons = ", ".join(f"{reason}: {n}" for reason, n in sorted(self.passed.items()))
@@ -102,6 +114,10 @@ class Summary:
             )
         if reasons:
             text += f" ({reasons})"
+        for key, counts in self.beside.items():
+            others = ", ".join(f"{reason}: {n}" for reason, n in sorted(counts.items()) if reason != "scored")
+            text += f"; {key}: scored {counts['scored']}, passed through {sum(counts.values()) - counts['scored']}"
+            text += f" ({others})" if others else ""
         if self.retried:
             text += f"; {self.retried} shard(s) scored again after a worker was lost"
         rate = self.read / self.seconds if self.seconds > 0 else 0.0

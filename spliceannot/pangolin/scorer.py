@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from spliceannot.outcome import (
     CHROM_END,
     COMPUTED,
+    FROM_CACHE,
     NO_ALT,
     NO_CONTIG,
     NO_GENE,
@@ -88,6 +89,7 @@ class PangolinScorer:
         score_exons: bool = False,
         mask_per_gene: bool = False,
         model_digest: str = "",
+        cache=None,
     ) -> None:
         self.reference = reference
         self.genes = genes
@@ -98,11 +100,24 @@ class PangolinScorer:
         self.score_exons = score_exons
         self.mask_per_gene = mask_per_gene
         self.model_digest = model_digest
+        self.cache = cache
         self.geometry = WindowGeometry(flank=FLANK, distance=distance, covers_ref=True)
         self._names = set(reference.lengths)
 
-    def derive(self, *, distance: int | None = None, mask: bool | None = None, tracks=None) -> PangolinScorer:
-        """A scorer sharing this one's genome, genes and track source, with another ``-d``/``-m``."""
+    def context(self) -> str:
+        """The score cache context of this scorer's values: model, genes and every setting."""
+        from spliceannot.cache import entry_context
+
+        return entry_context(
+            "pangolin", self.model_digest, self.genes.digest(), self.distance, self.mask,
+            self.cutoff, self.score_exons, self.mask_per_gene,
+        )  # fmt: skip
+
+    def derive(
+        self, *, distance: int | None = None, mask: bool | None = None, cache=None, tracks=None
+    ) -> PangolinScorer:
+        """A scorer sharing this one's genome, genes and track source, with another ``-d``/``-m``
+        (``cache``: an :class:`~spliceannot.cache.EntryCache` of the new scorer's context)."""
         return PangolinScorer(
             self.reference,
             self.genes,
@@ -113,6 +128,7 @@ class PangolinScorer:
             score_exons=self.score_exons,
             mask_per_gene=self.mask_per_gene,
             model_digest=self.model_digest,
+            cache=cache,
         )
 
     def contig(self, chrom: str) -> str | None:
@@ -153,13 +169,19 @@ class PangolinScorer:
         return Outcome(), jobs, genes
 
     def score(self, records: Sequence[Record]) -> list[Outcome]:
-        """Outcomes for ``records``, in order; the windows of all of them are computed together."""
+        """Outcomes for ``records``, in order; the windows of all of them are computed together
+        (values found in the score cache are not computed)."""
         plans = [self._plan(record) for record in records]
-        jobs = [job for _, record_jobs, _ in plans for job in record_jobs]
+        keys = {i: _cache_key(jobs[0].variant, genes) for i, (_, jobs, genes) in enumerate(plans) if jobs}
+        cached = self.cache.get(list(keys.values())) if self.cache is not None and keys else {}
+        jobs = [job for i, (_, record_jobs, _) in enumerate(plans) if keys.get(i) not in cached for job in record_jobs]
         computed = iter(self.tracks(jobs, self.geometry) if jobs else [])
-        outcomes = []
-        for record, (outcome, record_jobs, genes) in zip(records, plans):
-            if outcome.reason is None:
+        outcomes, fresh = [], []
+        for index, (record, (outcome, record_jobs, genes)) in enumerate(zip(records, plans)):
+            if outcome.reason is None and keys[index] in cached:
+                outcome.fields[INFO_KEY] = cached[keys[index]]
+                outcome.source = FROM_CACHE
+            elif outcome.reason is None:
                 entries = []
                 for job in record_jobs:
                     ref_track, alt_track = next(computed)
@@ -167,7 +189,10 @@ class PangolinScorer:
                     entries.extend(self._entries(side, ref_track, alt_track, record.pos))
                 outcome.fields[INFO_KEY] = ",".join(entries)
                 outcome.source = COMPUTED
+                fresh.append((keys[index], outcome.fields[INFO_KEY]))
             outcomes.append(outcome)
+        if self.cache is not None and fresh:
+            self.cache.put(fresh)
         return outcomes
 
     def _entries(self, genes: dict[str, list[int]], ref_track, alt_track, pos: int) -> list[str]:
@@ -189,6 +214,15 @@ class PangolinScorer:
                 )
             )
         return entries
+
+
+def _cache_key(variant: Variant, genes) -> tuple[str, str]:
+    import hashlib
+
+    from spliceannot.cache import variant_key
+
+    digest = hashlib.sha256(genes.key().encode()).hexdigest()[:24]
+    return variant_key(variant.chrom, variant.pos, variant.ref, variant.alt), digest
 
 
 _NO_SEQUENCE = (
