@@ -41,6 +41,7 @@ class ScorerSpec:
     pangolin_cutoff: float | None = None  # Pangolin's -s
     pangolin_score_exons: bool = False  # Pangolin's --score_exons True
     pangolin_mask_per_gene: bool = False  # opt-in: no masking leak between genes of one strand
+    pangolin_tissue_fields: bool = False  # opt-in: numeric INFO fields per tissue
 
     @classmethod
     def of(cls, settings) -> ScorerSpec:
@@ -74,8 +75,16 @@ def info_headers(settings: ScorerSpec) -> list[str]:
     """The INFO header lines of the fields a run with ``settings`` writes, in order."""
     from spliceannot.entry import INFO_HEADER
     from spliceannot.pangolin.scorer import INFO_HEADER as PANGOLIN_HEADER
+    from spliceannot.pangolin.scorer import TISSUE_HEADERS
 
-    return [INFO_HEADER if family == "spliceai" else PANGOLIN_HEADER for family, _ in model_families(settings)]
+    lines = []
+    for family, _ in model_families(settings):
+        if family == "spliceai":
+            lines.append(INFO_HEADER)
+        else:
+            lines.append(PANGOLIN_HEADER)
+            lines.extend(TISSUE_HEADERS if settings.pangolin_tissue_fields else ())
+    return lines
 
 
 def parent_annotation(settings: ScorerSpec):
@@ -251,6 +260,7 @@ def _pangolin_scorer(settings: ScorerSpec, model_spec: str, reference, annotatio
         score_exons=settings.pangolin_score_exons,
         mask_per_gene=settings.pangolin_mask_per_gene,
         model_digest=digest,
+        tissue_fields=settings.pangolin_tissue_fields,
     )
     if settings.cache:
         from spliceannot.cache import EntryCache

@@ -44,7 +44,7 @@ class Outcome:
     source: str | None = field(default=None, compare=False)  # equal outcomes whatever their origin
     hint: str | None = None
     # INFO fields of other models scored in the same pass (``Pangolin``), key -> value
-    fields: dict[str, str] = field(default_factory=dict)
+    fields: dict[str, str | float] = field(default_factory=dict)
     # models of the same pass that did not score the record: INFO key -> reason
     skipped: dict[str, str] = field(default_factory=dict)
     # the reference tool's own words for a pass-through (Pangolin's warning), for drop-in commands

@@ -60,7 +60,7 @@ def annotate(input_path, output_path, output_file, reference, annotation, distan
              threads, regions, write_index, precision, per_allele_fields, transcripts, iupac,
              compute, chunk_size, workers, threads_per_worker, engine, ray_address, device, batch_size, cache_path,
              no_cache, precomputed, output_mode, pangolin_mask, pangolin_cutoff, pangolin_mask_per_gene,
-             pangolin_models, progress) -> None:
+             pangolin_tissue_fields, pangolin_models, progress) -> None:
     """Annotate the variants of a VCF/BCF with SpliceAI delta scores (and/or Pangolin's).
 
     A drop-in for `spliceai`: the same flags, the same INFO field and, by
@@ -87,7 +87,7 @@ def annotate(input_path, output_path, output_file, reference, annotation, distan
         reference=reference,
         annotation=annotation,
         **models,
-        **options.pangolin_settings(pangolin_mask, pangolin_cutoff, pangolin_mask_per_gene),
+        **options.pangolin_settings(pangolin_mask, pangolin_cutoff, pangolin_mask_per_gene, pangolin_tissue_fields),
         distance=distance,
         mask=mask,
         precision=precision,

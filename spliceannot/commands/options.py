@@ -119,6 +119,9 @@ def pangolin_options(function: Callable) -> Callable:
         click.option("--pangolin-mask-per-gene", is_flag=True,
                      help="Mask each gene on its own copy of the scores (Pangolin masks genes of one strand "
                           "on one array, so one gene's mask shows in the next: its issue 29). Changes numbers."),
+        click.option("--pangolin-tissue-fields", is_flag=True,
+                     help="Also write numeric INFO fields Pangolin_<tissue>_gain/_loss (heart, liver, brain, "
+                          "testis): each tissue's largest change within -D, over genes and strands, unmasked."),
         click.option("--pangolin-models", default=None, metavar="DIR",
                      help="Where -m pangolin finds Pangolin's 12 weight files when the pangolin package is "
                           "not installed (default $SPLICEANNOT_PANGOLIN_MODELS)."),
@@ -146,12 +149,14 @@ def split_models(models, pangolin_models: str | None = None) -> dict[str, Any]:
     return {"model": resolved[0], "pangolin": None}
 
 
-def pangolin_settings(pangolin_mask: str, pangolin_cutoff, pangolin_mask_per_gene: bool) -> dict[str, Any]:
+def pangolin_settings(pangolin_mask: str, pangolin_cutoff, pangolin_mask_per_gene: bool,
+                      pangolin_tissue_fields: bool = False) -> dict[str, Any]:  # fmt: skip
     """The ScorerSpec fields of :func:`pangolin_options`."""
     return {
         "pangolin_mask": pangolin_mask == "True",
         "pangolin_cutoff": pangolin_cutoff,
         "pangolin_mask_per_gene": pangolin_mask_per_gene,
+        "pangolin_tissue_fields": pangolin_tissue_fields,
     }
 
 

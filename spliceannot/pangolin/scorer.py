@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from spliceannot.engine.pangolin_files import TISSUES
 from spliceannot.outcome import (
     CHROM_END,
     COMPUTED,
@@ -36,7 +37,7 @@ from spliceannot.outcome import (
     UNSUPPORTED_VARIANT,
     Outcome,
 )
-from spliceannot.pangolin.numbers import gene_entry, loss_and_gain
+from spliceannot.pangolin.numbers import gene_entry, loss_and_gain, tissue_deltas
 from spliceannot.values import Record, Span, Variant, VariantJob
 from spliceannot.windows import WindowGeometry
 
@@ -44,6 +45,12 @@ INFO_KEY = "Pangolin"
 INFO_HEADER = (
     '##INFO=<ID=Pangolin,Number=.,Type=String,Description="Pangolin splice scores. '
     'Format: gene|pos:score_change|pos:score_change|warnings,...">'
+)
+TISSUE_FIELDS = tuple(f"Pangolin_{tissue}_{kind}" for tissue in TISSUES for kind in ("gain", "loss"))
+TISSUE_HEADERS = tuple(
+    f'##INFO=<ID={key},Number=1,Type=Float,Description="Pangolin: largest {key.rsplit("_", 1)[1]} in '
+    f'P(splice) in {key.split("_")[1]} within the distance, over genes and strands, unmasked">'
+    for key in TISSUE_FIELDS
 )
 FLANK = 10_000
 _BASES = frozenset("ACGT")
@@ -90,6 +97,7 @@ class PangolinScorer:
         mask_per_gene: bool = False,
         model_digest: str = "",
         cache=None,
+        tissue_fields: bool = False,
     ) -> None:
         self.reference = reference
         self.genes = genes
@@ -101,6 +109,7 @@ class PangolinScorer:
         self.mask_per_gene = mask_per_gene
         self.model_digest = model_digest
         self.cache = cache
+        self.tissue_fields = tissue_fields
         self.geometry = WindowGeometry(flank=FLANK, distance=distance, covers_ref=True)
         self._names = set(reference.lengths)
 
@@ -129,6 +138,7 @@ class PangolinScorer:
             mask_per_gene=self.mask_per_gene,
             model_digest=self.model_digest,
             cache=cache,
+            tissue_fields=self.tissue_fields,
         )
 
     def contig(self, chrom: str) -> str | None:
@@ -173,7 +183,8 @@ class PangolinScorer:
         (values found in the score cache are not computed)."""
         plans = [self._plan(record) for record in records]
         keys = {i: _cache_key(jobs[0].variant, genes) for i, (_, jobs, genes) in enumerate(plans) if jobs}
-        cached = self.cache.get(list(keys.values())) if self.cache is not None and keys else {}
+        use_cache = self.cache is not None and not self.tissue_fields
+        cached = self.cache.get(list(keys.values())) if use_cache and keys else {}
         jobs = [job for i, (_, record_jobs, _) in enumerate(plans) if keys.get(i) not in cached for job in record_jobs]
         computed = iter(self.tracks(jobs, self.geometry) if jobs else [])
         outcomes, fresh = [], []
@@ -182,16 +193,20 @@ class PangolinScorer:
                 outcome.fields[INFO_KEY] = cached[keys[index]]
                 outcome.source = FROM_CACHE
             elif outcome.reason is None:
-                entries = []
+                entries, tissues = [], []
                 for job in record_jobs:
                     ref_track, alt_track = next(computed)
                     side = genes.plus if job.strand == "+" else genes.minus
                     entries.extend(self._entries(side, ref_track, alt_track, record.pos))
+                    if self.tissue_fields:
+                        tissues.append(tissue_deltas(ref_track, alt_track, self.distance))
                 outcome.fields[INFO_KEY] = ",".join(entries)
+                if tissues:
+                    outcome.fields.update(_tissue_values(tissues))
                 outcome.source = COMPUTED
                 fresh.append((keys[index], outcome.fields[INFO_KEY]))
             outcomes.append(outcome)
-        if self.cache is not None and fresh:
+        if use_cache and fresh:
             self.cache.put(fresh)
         return outcomes
 
@@ -214,6 +229,17 @@ class PangolinScorer:
                 )
             )
         return entries
+
+
+def _tissue_values(tables: list) -> dict[str, float]:
+    """Per tissue, the largest gain and loss over positions and strands (2 decimals)."""
+    values = {}
+    for tissue, name in enumerate(TISSUES):
+        gain = max(float(table[tissue].max()) for table in tables)
+        loss = min(float(table[tissue].min()) for table in tables)
+        values[f"Pangolin_{name}_gain"] = round(gain, 2)
+        values[f"Pangolin_{name}_loss"] = round(loss, 2)
+    return values
 
 
 def _cache_key(variant: Variant, genes) -> tuple[str, str]:
