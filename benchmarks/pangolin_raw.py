@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from pangolin.model import AR, L, W, Pangolin
+from pangolin.model import AR, L, Pangolin, W
 
 OUTPUTS = 100
 LENGTH = 10_000 + OUTPUTS
