@@ -52,6 +52,7 @@ def pangolin(variant_file, reference_file, annotation_file, output_file, column_
     try:
         kind, output = dropin.output_path(output_file, variant_file)
         _check_annotation(annotation_file, is_feature_db)
+        table = dropin.read_csv(variant_file, column_ids) if kind == "csv" else None
         spec = ScorerSpec(
             reference=reference_file,
             annotation=annotation_file,
@@ -73,7 +74,7 @@ def pangolin(variant_file, reference_file, annotation_file, output_file, column_
             if kind == "vcf":
                 summary = dropin.annotate_vcf(variant_file, output, scorer, click.echo)
             else:
-                summary = dropin.annotate_csv(variant_file, output, column_ids, scorer, click.echo)
+                summary = dropin.annotate_csv(variant_file, *table, output, scorer, click.echo)
     except (InputError, ModelError, ValueError) as error:
         fail("pangolin", str(error))
     except OSError as error:

@@ -133,8 +133,9 @@ def annotate_vcf(path: str, output: str, scorer, warn: Warn) -> Summary:
 # --------------------------------------------------------------------------- CSV
 
 
-def annotate_csv(path: str, output: str, column_ids: str, scorer, warn: Warn) -> Summary:
-    """Score the rows of ``path`` into ``output``: each row as pandas prints it, then its scores."""
+def read_csv(path: str, column_ids: str):
+    """The table (pandas, as Pangolin reads it) and its four column ids; a one-line error when
+    the file cannot be read or lacks a named column."""
     import pandas as pd
 
     try:
@@ -148,6 +149,12 @@ def annotate_csv(path: str, output: str, column_ids: str, scorer, warn: Warn) ->
         shown = ", ".join(str(c) for c in table.columns)
         what = f"no column {', '.join(missing)}" if missing else f"-c needs 4 column ids, got {len(columns)}"
         raise InputError(f"{path}: {what} (columns: {shown})")
+    return table, columns
+
+
+def annotate_csv(path: str, table, columns: list[str], output: str, scorer, warn: Warn) -> Summary:
+    """Score the rows of ``table`` (:func:`read_csv` of ``path``) into ``output``: each row as
+    pandas prints it, then its scores."""
     summary = Summary()
     with atomic_path(output) as temporary, open(temporary, "w", encoding="utf-8", newline="") as out:
         out.write(",".join(str(c) for c in table.columns) + ",Pangolin\n")
