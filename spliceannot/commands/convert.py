@@ -14,10 +14,12 @@ from spliceannot.commands._common import fail
 def convert(source: str, output: str) -> None:
     """Convert SOURCE into a spliceannot checkpoint.
 
-    SOURCE is `spliceai` (Illumina's five Keras models), a Keras .h5, an
-    OpenSpliceAI .pt state_dict, a .safetensors checkpoint, or a directory of
-    them (all members go into one ensemble checkpoint).  Flank, activation,
-    members and provenance are stored in the checkpoint's metadata.
+    SOURCE is `spliceai` (Illumina's five Keras models), `pangolin`
+    (Pangolin's twelve networks), a Keras .h5, an OpenSpliceAI .pt
+    state_dict, a .safetensors checkpoint, or a directory of them (all
+    members go into one ensemble checkpoint).  Flank, activation, head,
+    members (and the channel each is read at) and provenance are stored in
+    the checkpoint's metadata.
     """
     from spliceannot.engine.weights import convert_weights
     from spliceannot.errors import InputError, ModelError
