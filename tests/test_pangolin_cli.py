@@ -161,3 +161,17 @@ def test_a_gene_that_starts_at_the_variant_is_not_found():
     assert not genes.genes(gene.seqid, gene.start)
     found = genes.genes(gene.seqid, gene.start + 1)
     assert gene["gene_id"][0] in (found.plus if gene.strand == "+" else found.minus)
+
+
+@needs_weights
+def test_worker_processes_and_ray_write_the_single_process_output(few, tmp_path):
+    pytest.importorskip("ray")
+    outputs = {}
+    for name, extra in (("local", ["--workers", 1]), ("workers", ["--workers", 2, "--chunk-size", 3]),
+                        ("ray", ["--engine", "ray", "--workers", 2, "--chunk-size", 3])):  # fmt: skip
+        out = tmp_path / f"{name}.vcf"
+        result = run_cli(["annotate", "-I", few, "-O", out, "-R", FASTA, "-A", DB, "-m", "pangolin", "--no-cache", *extra])
+        assert result.exit_code == 0, result.output
+        outputs[name] = [line for line in out.read_text().splitlines() if not line.startswith("##spliceannot")]
+    assert outputs["workers"] == outputs["local"]
+    assert outputs["ray"] == outputs["local"]
