@@ -105,3 +105,62 @@ def test_the_engine_executes_the_modelled_flop():
         runner.run([tile], requests, substitutions)
     expected = 2 * (flops.valid_macs(length - flops.FLANK) + 2 * flops.cone_macs(1, 1, distance))
     assert counter.get_total_flops() == expected
+
+
+def test_pangolin_windows_cover_ref_and_run_twelve_networks():
+    snv = flops.Job(100_000, "A", "C", "+", 0, 10**6)
+    assert flops.pangolin_flop([snv], 50) == 2 * 12 * 2 * flops.padded_macs(10_101, 12)
+    # a 2-base deletion: REF window 10,103 bases, ALT window 10,101
+    deletion = flops.Job(100_000, "ACG", "A", "+", 0, 10**6)
+    expected = 2 * 12 * (flops.padded_macs(10_103, 12) + flops.padded_macs(10_101, 12))
+    assert flops.pangolin_flop([deletion], 50) == expected
+
+
+def test_pangolin_jobs_are_strands_with_a_gene():
+    genes = [("+", 1_000, 5_000), ("+", 2_000, 6_000), ("-", 4_000, 9_000)]
+    records = [(1_000, "A", "C"), (1_001, "A", "C"), (4_500, "A", "C,G"), (9_500, "A", "C")]
+    jobs = flops.pangolin_jobs_of(records, genes, 10**6)
+    # a gene that starts at POS is not found (Pangolin's rule); one job per strand, not per gene
+    assert [[job.strand for job in record] for record in jobs] == [[], ["+"], ["+", "-"], []]
+    assert {job.alt for job in jobs[2]} == {"C"}  # the first ALT only
+    assert {(job.tx_start, job.tx_end) for record in jobs for job in record} == {(0, 10**6)}
+
+
+def test_pangolin_tiles_join_genes_of_a_strand_not_strands():
+    records = [(100_000, "A", "C"), (100_500, "A", "C")]
+    genes = [("+", 90_000, 100_200), ("+", 100_300, 120_000), ("-", 90_000, 120_000)]
+    ours = flops.spliceannot_flop(flops.pangolin_jobs_of(records, genes, 10**6), 50, family=flops.PANGOLIN)
+    assert ours["tiles"] == 2 and ours["jobs"] == 4
+    assert ours["reference"] == 2 * 12 * 2 * flops.valid_macs(101 + 500, 12)
+    assert ours["alternate"] == 2 * 12 * 4 * flops.cone_macs(1, 1, 50, classes=12)
+    # a deletion's window reaches len(REF) - 1 bases further right: its tile and its cone are wider
+    deletion = flops.spliceannot_flop([[flops.Job(100_000, "ACG", "A", "+", 0, 10**6)]], 50, family=flops.PANGOLIN)
+    assert deletion["reference"] == 2 * 12 * flops.valid_macs(103, 12)
+    assert deletion["alternate"] == 2 * 12 * flops.cone_macs(3, 1, 50, reach=2, classes=12)
+
+
+def test_the_engine_executes_the_modelled_pangolin_flop():
+    """Count one Pangolin network's convolutions on one window with a 2-base deletion that it covers."""
+    torch = __import__("pytest").importorskip("torch")
+    np = __import__("numpy")
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from spliceannot.engine.architecture import PANGOLIN
+    from spliceannot.engine.cone import ConeRunner, Substitution, TrackRequest
+    from spliceannot.engine.model import Ensemble, SpliceAI
+
+    torch.manual_seed(0)
+    runner = ConeRunner(Ensemble([SpliceAI(PANGOLIN).eval()], select=[1]), torch.device("cpu"))
+    width, distance, ref_len = 10_101, 50, 3
+    reach = ref_len - 1
+    length = width + reach
+    tile = np.eye(4, dtype=np.float32)[np.random.default_rng(0).integers(0, 4, length)]
+    variant = width // 2
+    first_output = variant - width // 2 + flops.FLANK // 2
+    request = TrackRequest(0, first_output, 2 * distance + 1 + reach)
+    alt = np.eye(4, dtype=np.float32)[[2]]
+    substitution = Substitution(0, variant, ref_len, alt, first_output, 2 * distance + 1 + reach + 1 - ref_len)
+    with FlopCounterMode(display=False) as counter:
+        runner.run([tile], [request], [substitution])
+    expected = 2 * (flops.valid_macs(length - flops.FLANK, 12) + flops.cone_macs(ref_len, 1, distance, reach, 12))
+    assert counter.get_total_flops() == expected

@@ -1,5 +1,6 @@
 """FLOP accounting of SpliceAI-10k: one network over a sequence, SpliceAI's
-padded windows per variant, and spliceannot's shared tiles and alternate cones.
+padded windows per variant, and spliceannot's shared tiles and alternate cones;
+the same for Pangolin, whose networks are SpliceAI-10k's trunk with a wider head.
 
 A convolution with ``c_in`` inputs, ``c_out`` outputs and kernel width ``w``
 costs ``c_in * c_out * w`` multiply-adds (2 FLOP each) per output position,
@@ -50,6 +51,36 @@ CHUNK_SIZE = 256
 _CC = CHANNELS * CHANNELS
 
 
+@dataclass(frozen=True)
+class Family:
+    """What a model family adds to the shared trunk.
+
+    Attributes
+    ----------
+    name
+        For the reports.
+    members
+        Networks run per window.
+    classes
+        Channels of each network's head.
+    covers_ref
+        The window reaches ``len(REF) - 1`` bases beyond ``10,001 + 2D`` so that
+        every REF base is scored (Pangolin).
+    """
+
+    name: str
+    members: int
+    classes: int
+    covers_ref: bool
+
+    def reach(self, ref_len: int) -> int:
+        return max(ref_len - 1, 0) if self.covers_ref else 0
+
+
+SPLICEAI = Family("SpliceAI", MEMBERS, CLASSES, covers_ref=False)
+PANGOLIN = Family("Pangolin", 12, 12, covers_ref=True)
+
+
 def _radii() -> list[int]:
     """Cumulative radius ``R_k`` after residual unit ``k`` (``R_0 = 0``, ``R_16 = 5000``)."""
     radii = [0]
@@ -58,7 +89,7 @@ def _radii() -> list[int]:
     return radii
 
 
-def valid_macs(outputs: int) -> int:
+def valid_macs(outputs: int, classes: int = CLASSES) -> int:
     """Multiply-adds of one network over ``outputs + flank`` bases with valid convolutions.
 
     One more output costs what one position of a padded pass costs:
@@ -78,10 +109,10 @@ def valid_macs(outputs: int) -> int:
         if index % UNITS_PER_GROUP == UNITS_PER_GROUP - 1:
             macs += length * _CC  # the group's skip
     assert length == outputs
-    return macs + outputs * CHANNELS * CLASSES
+    return macs + outputs * CHANNELS * classes
 
 
-def padded_macs(length: int) -> int:
+def padded_macs(length: int, classes: int = CLASSES) -> int:
     """Multiply-adds of one network over ``length`` bases with 'same' (padded) convolutions.
 
     How SpliceAI's Keras models run: every layer computes all ``length``
@@ -92,14 +123,15 @@ def padded_macs(length: int) -> int:
     """
     per_position = INPUT_CHANNELS * CHANNELS + _CC  # stem, stem skip
     per_position += sum(2 * _CC * w for w, _ in UNITS) + len(GROUPS) * _CC
-    return length * per_position + (length - FLANK) * CHANNELS * CLASSES
+    return length * per_position + (length - FLANK) * CHANNELS * classes
 
 
-def cone_macs(ref_len: int, alt_len: int, distance: int) -> int:
+def cone_macs(ref_len: int, alt_len: int, distance: int, reach: int = 0, classes: int = CLASSES) -> int:
     """Multiply-adds of one network for one alternate cone (spliceannot, forward geometry).
 
-    The wanted outputs are the ``2D + 1 + alt_len - ref_len`` positions from
-    ``-D`` around the substitution's first base.
+    The wanted outputs are the ``2D + 1 + reach + alt_len - ref_len`` positions
+    from ``-D`` around the substitution's first base (``reach``: ``len(REF) - 1``
+    for a window that covers REF, else 0).
 
     >>> 2 * cone_macs(1, 1, 50) / 1e9   # an SNV at -D 50: GFLOP per model
     2.648118464
@@ -107,7 +139,7 @@ def cone_macs(ref_len: int, alt_len: int, distance: int) -> int:
     radii = _radii()
     total = radii[-1]
     out_lo = -distance
-    out_hi = out_lo + 2 * distance + 1 + alt_len - ref_len - 1
+    out_hi = out_lo + 2 * distance + 1 + reach + alt_len - ref_len - 1
     outputs = out_hi - out_lo + 1
     macs = alt_len * INPUT_CHANNELS * CHANNELS  # the stem over the new bases
     macs += outputs * _CC  # stem skip over the outputs
@@ -119,7 +151,7 @@ def cone_macs(ref_len: int, alt_len: int, distance: int) -> int:
             macs += _CC * w * (2 * span + d * (w - 1))
         if layer % UNITS_PER_GROUP == 0:
             macs += outputs * _CC  # the group's skip
-    return macs + outputs * CHANNELS * CLASSES
+    return macs + outputs * CHANNELS * classes
 
 
 @dataclass(frozen=True)
@@ -151,6 +183,35 @@ def jobs_of(records: Iterable[tuple[int, str, str]], genes: Sequence) -> list[li
     return out
 
 
+def pangolin_jobs_of(
+    records: Iterable[tuple[int, str, str]], genes: Sequence[tuple[str, int, int]], contig_length: int
+) -> list[list[Job]]:
+    """Pangolin's jobs of each record ``(pos, ref, alts)``: its first ALT on each strand with a gene.
+
+    ``genes``: ``(strand, start1, end1)`` of the annotation's ``gene``
+    features; Pangolin finds a gene when ``start1 < pos <= end1`` (one that
+    starts at ``pos`` is missed). The windows are plain genome: every job's
+    mask is the whole contig. Records Pangolin skips are not modelled.
+    """
+    out = []
+    for pos, ref, alts in records:
+        strands = sorted({strand for strand, start1, end1 in genes if start1 < pos <= end1})
+        out.append([Job(pos, ref, alts.split(",")[0], strand, 0, contig_length) for strand in strands])
+    return out
+
+
+def pangolin_flop(jobs: Iterable[Job], distance: int) -> int:
+    """FLOP Pangolin 5cf94b8 executes: per job and network, padded REF and ALT windows that cover REF.
+
+    >>> round(pangolin_flop([Job(100_000, "A", "C", "+", 0, 10**6)], 50) / 1e9)   # one SNV, one strand
+    336
+    """
+    width = FLANK + 2 * distance + 1
+    classes = PANGOLIN.classes
+    macs = sum(padded_macs(width + len(j.ref) - 1, classes) + padded_macs(width + len(j.alt) - 1, classes) for j in jobs)
+    return 2 * PANGOLIN.members * macs
+
+
 def spliceai_flop(jobs: Iterable[Job], distance: int) -> int:
     """FLOP SpliceAI 1.3.1 executes: per job and model, a padded REF and a padded ALT window."""
     width = FLANK + 2 * distance + 1
@@ -165,14 +226,14 @@ def _masks(jobs: Sequence[Job]) -> dict[tuple, list[Job]]:
     return by_mask
 
 
-def _tiles(jobs: Sequence[Job], width: int, max_tile: int) -> list[tuple[int, int]]:
+def _tiles(jobs: Sequence[Job], width: int, max_tile: int, family: Family = SPLICEAI) -> list[tuple[int, int]]:
     """``(lo, hi)`` of the tiles ConeTracks builds for one piece of a chunk (distinct tiles)."""
     tiles = set()
     for (strand, tx_start, tx_end), members in _masks(jobs).items():
         current = False
         lo = hi = 0
         for job in sorted(members, key=lambda j: j.pos):
-            start, end = job.pos - width // 2 - 1, job.pos + width // 2
+            start, end = job.pos - width // 2 - 1, job.pos + width // 2 + family.reach(len(job.ref))
             if current and start <= hi + FLANK and end - lo <= max_tile + width:
                 hi = max(hi, end)
                 continue
@@ -221,16 +282,20 @@ def spliceannot_flop(
     chunk_size: int = CHUNK_SIZE,
     max_tile: int = MAX_TILE,
     best_tiles: bool = False,
+    family: Family = SPLICEAI,
 ) -> dict:
     """FLOP ``spliceannot annotate`` (cone engine) executes, split into tiles and cones.
 
     Parameters
     ----------
     record_jobs
-        The jobs of each record, in input order (:func:`jobs_of`).
+        The jobs of each record, in input order (:func:`jobs_of`, :func:`pangolin_jobs_of`).
     best_tiles
         Cut tiles where that saves FLOP (:func:`_best_tiles`) instead of
-        following ConeTracks' rule: what a better tile rule would allow.
+        following ConeTracks' rule: what a better tile rule would allow
+        (windows that do not cover REF only).
+    family
+        :data:`SPLICEAI` or :data:`PANGOLIN`: members, head and window reach.
 
     Returns
     -------
@@ -253,12 +318,15 @@ def spliceannot_flop(
                     if key not in seen:
                         seen.add(key)
                         unique.append(job)
-            for lo, hi in (_best_tiles if best_tiles else _tiles)(unique, width, max_tile):
-                reference += valid_macs(hi - lo - FLANK)
+            cut = _best_tiles(unique, width, max_tile) if best_tiles else _tiles(unique, width, max_tile, family)
+            for lo, hi in cut:
+                reference += valid_macs(hi - lo - FLANK, family.classes)
                 tiles += 1
-            alternate += sum(cone_macs(len(j.ref), len(j.alt), distance) for j in unique)
+            alternate += sum(
+                cone_macs(len(j.ref), len(j.alt), distance, family.reach(len(j.ref)), family.classes) for j in unique
+            )
             computed += len(unique)
-    scale = 2 * MEMBERS
+    scale = 2 * family.members
     return {
         "reference": scale * reference,
         "alternate": scale * alternate,
@@ -268,12 +336,12 @@ def spliceannot_flop(
     }
 
 
-def isolated_ratio(distance: int = 50) -> float:
-    """SpliceAI / spliceannot FLOP for one SNV alone in its gene (its own tile).
+def isolated_ratio(distance: int = 50, family: Family = SPLICEAI) -> float:
+    """The peer's / spliceannot's FLOP for one SNV alone in its tile (SpliceAI or Pangolin).
 
-    >>> round(isolated_ratio(50), 1)
-    2.4
+    >>> round(isolated_ratio(50), 1), round(isolated_ratio(50, PANGOLIN), 1)
+    (2.4, 2.4)
     """
     width = FLANK + 2 * distance + 1
-    ours = valid_macs(width - FLANK) + cone_macs(1, 1, distance)
-    return 2 * padded_macs(width) / ours
+    ours = valid_macs(width - FLANK, family.classes) + cone_macs(1, 1, distance, classes=family.classes)
+    return 2 * padded_macs(width, family.classes) / ours
