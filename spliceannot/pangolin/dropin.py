@@ -1,7 +1,8 @@
 """``spliceannot pangolin``'s files: Pangolin's VCF and CSV in, the same files out.
 
 Pangolin 5cf94b8 writes ``PREFIX.vcf`` through PyVCF (every record, re-rendered:
-:mod:`spliceannot.pangolin.vcf_text`) or ``PREFIX.csv`` through pandas
+:mod:`spliceannot.pangolin.vcf_text`; a line PyVCF cannot read is a one-line
+error here, where Pangolin stops with a traceback) or ``PREFIX.csv`` through pandas
 (every row, the ``Pangolin`` column appended), and prints a warning line per
 record it skips on standard output.  Records are scored in chunks; the
 output appears only when the whole input was read and scored.
@@ -116,10 +117,16 @@ def annotate_vcf(path: str, output: str, scorer, warn: Warn) -> Summary:
 
     header, data = _vcf_lines(path)
     text = PyvcfText(header, [INFO_DEFINITION])
+    if text.header_problems:  # Pangolin stops there with PyVCF's traceback
+        raise InputError(f"{path}: header: {text.header_problems[0]}")
     summary = Summary()
     with atomic_path(output) as temporary, open(temporary, "w", encoding="utf-8", newline="") as out:
         out.write(text.header())
         for chunk in _chunks(data):
+            for number, line in chunk:
+                problems = text.record_problems(line)
+                if problems:  # Pangolin stops there with PyVCF's traceback
+                    raise InputError(f"{path}:{number}: {problems[0]}")
             records = [_vcf_record(path, number, line) for number, line in chunk]
             for (number, line), record, outcome in zip(chunk, records, scorer.score(records)):
                 summary.count(record, outcome)
