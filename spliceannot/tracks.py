@@ -33,6 +33,13 @@ __all__ = ["ConeTracks", "Tracks", "WindowTracks", "window_key"]
 Tracks = tuple[np.ndarray, np.ndarray]
 
 
+def _fetch(reference: Reference, contig: str, start: int, end: int) -> str:
+    """Bases ``[start, end)`` of ``contig``, ``N`` past its end (a Pangolin window may run past
+    it; SpliceAI's never does: such records are not scored)."""
+    text = reference.fetch(contig, start, end)
+    return text + "N" * (end - start - len(text))
+
+
 def window_key(job: VariantJob, geometry: WindowGeometry) -> tuple:
     """Jobs with equal keys read identical windows (same variant and strand, same mask)."""
     padding = geometry.padding(job.pos, *job.span, len(job.ref))
@@ -67,7 +74,7 @@ class WindowTracks:
             reach = geometry.reach(len(job.ref))
             padding = geometry.padding(job.pos, *job.span, len(job.ref))
             key = (job.contig, job.pos, padding, job.strand, reach)
-            sequence = self.reference.fetch(job.contig, geometry.start(job.pos), geometry.end(job.pos, len(job.ref)))
+            sequence = _fetch(self.reference, job.contig, geometry.start(job.pos), geometry.end(job.pos, len(job.ref)))
             ref_text = reference_window(sequence, padding)
             if key not in ref_keys:
                 ref_keys[key] = len(windows)
@@ -142,7 +149,7 @@ class ConeTracks:
             key = (contig, strand, lo, hi, max(lo, tx_start), min(hi, tx_end))
             if key not in tile_ids:
                 padding = (max(0, min(hi, tx_start) - lo), max(0, hi - max(lo, tx_end)))
-                text = reference_window(self.reference.fetch(contig, lo, hi), padding)
+                text = reference_window(_fetch(self.reference, contig, lo, hi), padding)
                 tile_ids[key] = len(tile_arrays)
                 tile_arrays.append(encode(text, strand, self.encoding))
             tile = tile_ids[key]

@@ -11,7 +11,12 @@ its order:
 2. REF no longer than ``2 * d``;
 3. the contig, named as in the VCF, else with ``chr`` added, else with its
    first three letters removed; the window (``5000 + d`` bases each side)
-   inside the contig;
+   starting inside the contig (a window that starts before it is skipped:
+   Pangolin's FASTA library returns unrelated text or crashes there); a
+   window that runs past the contig's end is cut there, as Pangolin's FASTA
+   library cuts it, and the positions that the cut window has no output for
+   are not scored (every output that remains reads only bases inside the
+   window, so it is the full window's value);
 4. REF equal to the FASTA's bases, case-sensitive (soft-masked lowercase
    bases do not match an uppercase REF);
 5. a gene on either strand (see :mod:`spliceannot.pangolin.genes`).
@@ -164,7 +169,8 @@ class PangolinScorer:
         if contig is None:
             return Outcome(reason=NO_CONTIG, message=_NO_SEQUENCE), [], None
         start, end = record.pos - 5001 - d, record.pos + len(ref) + 4999 + d
-        if start < 0 or end > self.reference.length(contig):
+        past = end - self.reference.length(contig)  # a window past the contig's end is cut there
+        if start < 0 or past >= 2 * d + min(len(ref), len(alt)):
             return Outcome(reason=CHROM_END, message=_NO_SEQUENCE), [], None
         observed = self.reference.fetch(contig, record.pos - 1, record.pos - 1 + len(ref))
         if observed != ref:
@@ -194,8 +200,11 @@ class PangolinScorer:
                 outcome.source = FROM_CACHE
             elif outcome.reason is None:
                 entries, tissues = [], []
+                cut = max(0, self.geometry.end(record.pos, len(record.ref)) - self.reference.length(record_jobs[0].contig))
                 for job in record_jobs:
                     ref_track, alt_track = next(computed)
+                    if cut:  # the positions Pangolin's cut window has no output for
+                        ref_track, alt_track = ref_track[:-cut], alt_track[:-cut]
                     side = genes.plus if job.strand == "+" else genes.minus
                     entries.extend(self._entries(side, ref_track, alt_track, record.pos))
                     if self.tissue_fields:
