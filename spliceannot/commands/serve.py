@@ -25,7 +25,7 @@ COMPUTE_HELP = (
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@options.scorer_inputs(distance_help=DISTANCE_HELP, mask_help=MASK_HELP)
+@options.scorer_inputs(distance_help=DISTANCE_HELP, mask_help=MASK_HELP, several_models=True)
 @options.score_files(precomputed_help=PRECOMPUTED_HELP)
 @click.option(
     "--socket",
@@ -90,6 +90,7 @@ COMPUTE_HELP = (
 @click.option(
     "-v", "--verbose", is_flag=True, help="Log connections and scorer creation on stderr."
 )
+@options.pangolin_options
 def serve(
     reference,
     annotation,
@@ -113,15 +114,24 @@ def serve(
     batch_size,
     cpu_threads,
     verbose,
+    pangolin_mask,
+    pangolin_cutoff,
+    pangolin_mask_per_gene,
+    pangolin_tissue_fields,
+    pangolin_models,
 ) -> None:
     """Score variants sent as JSON lines; the genome, annotation and model are loaded once.
 
     Requests are read from stdin and answered on stdout, or, with --socket
     or --port, on every connection.  One request per line:
     {"id": 1, "chrom": "16", "pos": 12345, "ref": "A", "alt": "G"}.
-    See docs/serve.md for the protocol.
+    With -m pangolin the replies carry Pangolin's scores (-D is its -d,
+    --pangolin-* its other settings); with -m spliceai -m pangolin both
+    models are loaded and a request may ask for either or both
+    ("models": ["spliceai", "pangolin"]).  See docs/serve.md for the protocol.
     """
     from spliceannot import serve as server
+    from spliceannot.errors import InputError, ModelError
 
     if socket_path is not None and port is not None:
         fail(PROG, "use --socket or --port, not both")
@@ -130,10 +140,17 @@ def serve(
         format="spliceannot serve: %(message)s",
         stream=sys.stderr,
     )
+    try:
+        models = options.split_models(model, pangolin_models)
+    except (InputError, ModelError) as error:
+        fail(PROG, str(error))
     spec = options.scorer_settings(
         reference=reference,
         annotation=annotation,
-        model=model,
+        **models,
+        **options.pangolin_settings(
+            pangolin_mask, pangolin_cutoff, pangolin_mask_per_gene, pangolin_tissue_fields
+        ),
         distance=distance,
         mask=mask,
         precision=precision,

@@ -14,12 +14,18 @@ NO_ID = object()  # a control request sent without "id"
 
 @dataclass(frozen=True)
 class ScoreRequest:
-    """Score ``record`` with ``-D distance`` and ``-M mask``; ``id`` is echoed."""
+    """Score ``record`` with ``-D distance`` and ``-M mask``; ``id`` is echoed.
+
+    ``models``: the model families asked for, in :data:`MODEL_NAMES` order;
+    ``pangolin_mask``: Pangolin's ``-m`` for this request.
+    """
 
     id: Any
     record: Record
     distance: int
     mask: bool
+    models: tuple[str, ...] = ("spliceai",)
+    pangolin_mask: bool = True
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,7 @@ class BadRequest:
 
 Request = ScoreRequest | ControlRequest | BadRequest
 CONTROL_OPS = ("health", "shutdown")
+MODEL_NAMES = ("spliceai", "pangolin")  # the model families a request may ask for, in reply order
 
 
 class _Invalid(ValueError):
@@ -79,7 +86,34 @@ def _alleles(value: Any) -> tuple[str, ...]:
     return tuple(alts)
 
 
-def parse_request(line: str | bytes, *, distance: int, mask: bool) -> Request:
+def _flag(name: str, value: Any) -> bool:
+    if value not in (0, 1) or isinstance(value, float):
+        raise _Invalid(f"{name}: expected 0 or 1, got {_shown(value)}")
+    return bool(value)
+
+
+def _models(value: Any, loaded: tuple[str, ...]) -> tuple[str, ...]:
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list) or not names or any(n not in MODEL_NAMES for n in names):
+        raise _Invalid(
+            f"models: expected a list of {' and/or '.join(MODEL_NAMES)}, got {_shown(value)}"
+        )
+    missing = [name for name in MODEL_NAMES if name in names and name not in loaded]
+    if missing:
+        raise _Invalid(
+            f"models: {missing[0]} is not loaded on this server (it serves {', '.join(loaded)})"
+        )
+    return tuple(name for name in MODEL_NAMES if name in names)
+
+
+def parse_request(
+    line: str | bytes,
+    *,
+    distance: int,
+    mask: bool,
+    models: tuple[str, ...] = ("spliceai",),
+    pangolin_mask: bool = True,
+) -> Request:
     """Parse one request line.
 
     Parameters
@@ -89,6 +123,12 @@ def parse_request(line: str | bytes, *, distance: int, mask: bool) -> Request:
     distance, mask
         The server's ``-D`` and ``-M``, used when the request does not
         override them.
+    models
+        The model families the server loaded (of :data:`MODEL_NAMES`): what
+        a request may ask for, and what it gets when it does not say.
+    pangolin_mask
+        The server's ``--pangolin-mask``, used when the request does not
+        override it.
 
     Returns
     -------
@@ -128,10 +168,14 @@ def parse_request(line: str | bytes, *, distance: int, mask: bool) -> Request:
                 f"distance: expected an integer from 0 to {MAX_DISTANCE}, "
                 f"got {_shown(wanted_distance)}"
             )
-        wanted_mask = message.get("mask", int(mask))
-        if wanted_mask not in (0, 1) or isinstance(wanted_mask, float):
-            raise _Invalid(f"mask: expected 0 or 1, got {_shown(wanted_mask)}")
+        wanted_mask = _flag("mask", message.get("mask", int(mask)))
+        wanted_models = _models(message["models"], models) if "models" in message else models
+        wanted_pangolin_mask = _flag(
+            "pangolin_mask", message.get("pangolin_mask", int(pangolin_mask))
+        )
         record = Record(_chrom(message["chrom"]), pos, ref, _alleles(message["alt"]))
-        return ScoreRequest(ident, record, wanted_distance, bool(wanted_mask))
+        return ScoreRequest(
+            ident, record, wanted_distance, wanted_mask, wanted_models, wanted_pangolin_mask
+        )
     except _Invalid as error:
         return BadRequest(ident, str(error))

@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from spliceannot import __version__
 from spliceannot.annotate import Record
 from spliceannot.outcome import Outcome
+from spliceannot.pangolin.scorer import INFO_KEY as PANGOLIN_KEY
+from spliceannot.pangolin.scorer import TISSUE_FIELDS
 from spliceannot.serve.requests import (
+    MODEL_NAMES,
     NO_ID,
     BadRequest,
     ControlRequest,
@@ -22,12 +25,27 @@ from spliceannot.serve.requests import (
 from spliceannot.serve.scorers import ScorerSet
 
 log = logging.getLogger(__name__)
+SPLICEAI, PANGOLIN = MODEL_NAMES
 
 
-def _outcome_reply(ident: Any, outcome: Outcome) -> dict:
+def model_fields(model: str, outcome: Outcome) -> dict:
+    """One model's part of a reply.
+
+    SpliceAI's: ``scores`` (its INFO entries) and ``reason``; Pangolin's:
+    ``pangolin`` (its INFO value) and ``pangolin_reason``, plus
+    ``pangolin_tissues`` (``Pangolin_<tissue>_gain/_loss``) when it has them.
+    """
+    if model == PANGOLIN:
+        if outcome.reason is not None:
+            return {"pangolin": None, "pangolin_reason": outcome.reason}
+        fields = {"pangolin": outcome.fields[PANGOLIN_KEY], "pangolin_reason": None}
+        tissues = {key: outcome.fields[key] for key in TISSUE_FIELDS if key in outcome.fields}
+        if tissues:
+            fields["pangolin_tissues"] = tissues
+        return fields
     if outcome.reason is not None:
-        return {"id": ident, "scores": [], "reason": outcome.reason}
-    return {"id": ident, "scores": list(outcome.entries), "reason": None}
+        return {"scores": [], "reason": outcome.reason}
+    return {"scores": list(outcome.entries), "reason": None}
 
 
 def error_reply(ident: Any, message: str) -> dict:
@@ -42,15 +60,37 @@ class Responder:
     Parameters
     ----------
     scorers
-        The scorers, by ``(distance, mask)``.
+        The scorers, by ``(distance, mask)``: SpliceAI's, or one set per model
+        loaded (``{"spliceai": ..., "pangolin": ...}``, keys of
+        :data:`~spliceannot.serve.requests.MODEL_NAMES`).
     distance, mask
         The server's ``-D`` and ``-M`` (for requests that do not set them).
+    pangolin_mask
+        The server's ``--pangolin-mask`` (for requests that do not set ``pangolin_mask``).
     """
 
-    def __init__(self, scorers: ScorerSet, *, distance: int, mask: bool) -> None:
-        self.scorers = scorers
+    def __init__(
+        self,
+        scorers: ScorerSet | Mapping[str, ScorerSet],
+        *,
+        distance: int,
+        mask: bool,
+        pangolin_mask: bool = True,
+    ) -> None:
+        given = scorers if isinstance(scorers, Mapping) else {SPLICEAI: scorers}
+        unknown = set(given) - set(MODEL_NAMES)
+        if unknown or not given:
+            raise ValueError(
+                f"scorers: expected sets named {' and/or '.join(MODEL_NAMES)}, got {sorted(given)}"
+            )
+        #: the scorer sets, by model, in reply order
+        self.scorers: dict[str, ScorerSet] = {
+            name: given[name] for name in MODEL_NAMES if name in given
+        }
+        self.models = tuple(self.scorers)
         self.distance = distance
         self.mask = mask
+        self.pangolin_mask = pangolin_mask
         self.started = time.monotonic()
         self.served = 0
         self.scored = 0
@@ -60,18 +100,28 @@ class Responder:
         self.connections: Callable[[], int] | None = None
 
     def parse(self, line: bytes) -> Request:
-        return parse_request(line, distance=self.distance, mask=self.mask)
+        return parse_request(
+            line,
+            distance=self.distance,
+            mask=self.mask,
+            models=self.models,
+            pangolin_mask=self.pangolin_mask,
+        )
 
     def answer(self, requests: Sequence[Request]) -> list[dict]:
-        """One reply per request, in order; each ``(-D, -M)``'s variants are scored together."""
-        groups: dict[tuple[int, bool], list[int]] = {}
+        """One reply per request, in order; each model's and ``(-D, -M)``'s variants are scored
+        together."""
+        groups: dict[tuple[str, int, bool], list[int]] = {}
         for index, request in enumerate(requests):
             if isinstance(request, ScoreRequest):
-                groups.setdefault((request.distance, request.mask), []).append(index)
-        results: dict[int, Outcome | str] = {}
-        for (distance, mask), members in groups.items():
+                for model in request.models:
+                    mask = request.pangolin_mask if model == PANGOLIN else request.mask
+                    groups.setdefault((model, request.distance, mask), []).append(index)
+        results: dict[tuple[int, str], Outcome | str] = {}
+        for (model, distance, mask), members in groups.items():
             records = [requests[i].record for i in members]  # type: ignore[union-attr]
-            results.update(zip(members, self._score(distance, mask, records)))
+            outcomes = self._score(model, distance, mask, records)
+            results.update(((index, model), outcome) for index, outcome in zip(members, outcomes))
         if groups:
             self.batches += 1
         replies = []
@@ -80,26 +130,42 @@ class Responder:
                 replies.append(self.control(request))
                 continue
             self.served += 1
-            result = results.get(index)
-            if isinstance(request, BadRequest) or isinstance(result, str):
+            if isinstance(request, BadRequest):
                 self.errors += 1
-                error = request.error if isinstance(request, BadRequest) else result
-                replies.append(error_reply(request.id, error))
-            else:
-                self.scored += result.reason is None
-                self.unscored += result.reason is not None
-                replies.append(_outcome_reply(request.id, result))
+                replies.append(error_reply(request.id, request.error))
+                continue
+            outcomes = [results[index, model] for model in request.models]
+            failed = [outcome for outcome in outcomes if isinstance(outcome, str)]
+            if failed:
+                self.errors += 1
+                replies.append(error_reply(request.id, failed[0]))
+                continue
+            reply = {"id": request.id}
+            for model, outcome in zip(request.models, outcomes):
+                reply.update(model_fields(model, outcome))
+            scored = any(outcome.reason is None for outcome in outcomes)
+            self.scored += scored
+            self.unscored += not scored
+            replies.append(reply)
         return replies
 
-    def _score(self, distance: int, mask: bool, records: list[Record]) -> list[Outcome | str]:
+    def _score(
+        self, model: str, distance: int, mask: bool, records: list[Record]
+    ) -> list[Outcome | str]:
         """Outcomes, or an error text per record that could not be scored."""
         try:
-            scorer = self.scorers.get(distance, mask)
+            scorer = self.scorers[model].get(distance, mask)
         except Exception as error:  # noqa: BLE001 - answered, never fatal
-            text = (
-                f"-D {distance} -M {int(mask)} is not available on this server ({error}); "
-                f"use -D {self.distance} -M {int(self.mask)}"
-            )
+            if model == PANGOLIN:
+                text = (
+                    f"Pangolin -D {distance} --pangolin-mask {mask} is not available on this server "
+                    f"({error}); use -D {self.distance} --pangolin-mask {self.pangolin_mask}"
+                )
+            else:
+                text = (
+                    f"-D {distance} -M {int(mask)} is not available on this server ({error}); "
+                    f"use -D {self.distance} -M {int(self.mask)}"
+                )
             return [text] * len(records)
         try:
             return list(scorer.score(records))
@@ -129,11 +195,13 @@ class Responder:
             errors=self.errors,
             batches=self.batches,
             uptime_s=round(time.monotonic() - self.started, 3),
-            scorers=[[d, int(m)] for d, m in self.scorers.loaded()],
         )
-        counts = self.scorers.cache_counts()
-        if counts is not None:
-            reply["cache_hits"], reply["cache_misses"] = counts
+        for model, scorers in self.scorers.items():
+            prefix = "" if model == SPLICEAI else f"{model}_"  # "scorers", "pangolin_scorers", ...
+            reply[f"{prefix}scorers"] = [[d, int(m)] for d, m in scorers.loaded()]
+            counts = scorers.cache_counts()
+            if counts is not None:
+                reply[f"{prefix}cache_hits"], reply[f"{prefix}cache_misses"] = counts
         if self.connections is not None:
             reply["connections"] = self.connections()
         return reply

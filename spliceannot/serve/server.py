@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from spliceannot.errors import InputError, ModelError
-from spliceannot.factory import ScorerSpec, build_scorer, check_inputs
+from spliceannot.factory import ScorerSpec, build_scorer, check_inputs, model_families
 from spliceannot.serve.responder import Responder, encode, ready_message
 from spliceannot.serve.scorers import MAX_SCORERS, ScorerSet
 from spliceannot.serve.session import serve_stdio
@@ -50,7 +50,9 @@ def run(spec: ScorerSpec, transport: Transport | None = None, limits: Limits | N
     Parameters
     ----------
     spec
-        The server's genome, annotation, model and default ``-D``/``-M``.
+        The server's genome, annotation, model(s) and default ``-D``/``-M``
+        (with ``spec.pangolin``, or a Pangolin ``spec.model``, requests may
+        ask for Pangolin's scores too).
     transport
         stdin/stdout (the default), a Unix socket or a TCP port.
     limits
@@ -67,14 +69,15 @@ def run(spec: ScorerSpec, transport: Transport | None = None, limits: Limits | N
     try:
         try:
             check_inputs(spec)
-            scorer = build_scorer(spec)
-            digest = scorer.model_digest
+            models = _loaded_models(spec, build_scorer(spec))
+            first = next(iter(models.values()))
             ready = ready_message(
                 model=spec.model,
-                digest=digest,
+                digest=first.model_digest,
                 annotation=spec.annotation,
                 distance=spec.distance,
                 mask=bool(spec.mask),
+                **_pangolin_ready(spec, models),
             )
             if transport.socket_path is not None:
                 listener = unix_listener(transport.socket_path)
@@ -82,10 +85,22 @@ def run(spec: ScorerSpec, transport: Transport | None = None, limits: Limits | N
                 listener = tcp_listener(transport.port)
         except (InputError, ModelError, ValueError, OSError) as error:
             raise StartError(str(error)) from error
-        scorers = ScorerSet(
-            scorer, model_digest=digest, encoding=spec.encoding, max_scorers=limits.max_scorers
+        scorers = {
+            model: ScorerSet(
+                scorer,
+                model_digest=scorer.model_digest,
+                encoding=spec.encoding,
+                max_scorers=limits.max_scorers,
+                name="Pangolin" if model == "pangolin" else "",
+            )
+            for model, scorer in models.items()
+        }
+        responder = Responder(
+            scorers,
+            distance=spec.distance,
+            mask=bool(spec.mask),
+            pangolin_mask=spec.pangolin_mask,
         )
-        responder = Responder(scorers, distance=spec.distance, mask=bool(spec.mask))
         if listener is None:
             serve_stdio(responder, ready, max_wait=limits.max_wait, max_batch=limits.max_batch)
         else:
@@ -113,6 +128,32 @@ def run(spec: ScorerSpec, transport: Transport | None = None, limits: Limits | N
             listener.close()
             if transport.socket_path is not None:
                 Path(transport.socket_path).unlink(missing_ok=True)
+
+
+def _loaded_models(spec: ScorerSpec, scorer) -> dict:
+    """``{"spliceai": scorer, "pangolin": scorer}``: each model's own scorer, in reply order.
+
+    ``scorer`` is :func:`build_scorer`'s: one model's, or a
+    :class:`~spliceannot.group.ScorerGroup` whose members the server keeps
+    apart (a request may ask for either model, each with its own ``-D``/``-M``).
+    """
+    from spliceannot.group import ScorerGroup
+
+    parts = scorer.scorers if isinstance(scorer, ScorerGroup) else [scorer]
+    return {family: part for (family, _), part in zip(model_families(spec), parts)}
+
+
+def _pangolin_ready(spec: ScorerSpec, models: dict) -> dict:
+    """What the ready line adds when a Pangolin model is loaded (nothing for SpliceAI alone)."""
+    if "pangolin" not in models:
+        return {}
+    extra = {"models": list(models), "pangolin_mask": int(spec.pangolin_mask)}
+    if spec.pangolin is not None:  # -m spliceai -m pangolin: "model" is SpliceAI's
+        extra.update(
+            pangolin_model=spec.pangolin,
+            pangolin_model_digest=models["pangolin"].model_digest,
+        )
+    return extra
 
 
 def _announce(ready: dict) -> None:
