@@ -18,7 +18,8 @@ PROG = f"spliceannot {COMMAND}"
 @click.option("-R", "--fasta", required=True, metavar="FASTA",
               help="Genome FASTA: plain, gzip or bgzip (read one contig at a time).")
 @click.option("-m", "--model", default="spliceai", show_default=True, metavar="MODEL",
-              help="`spliceai` (Illumina's five 10k models), a weight file or a directory of them.")
+              help="`spliceai` (Illumina's five 10k models), `pangolin` (Pangolin's twelve P(splice) "
+                   "networks: per-tissue tracks), a weight file or a directory of them.")
 @click.option("-A", "--annotation", metavar="ANNOTATION",
               help="Predict only inside genes, each on its own strand: grch37, grch38 (SpliceAI's "
                    "GENCODE tables), a SpliceAI-style table, or a GTF/GFF3 (plain or gzip).")
@@ -34,9 +35,10 @@ PROG = f"spliceannot {COMMAND}"
 @click.option("--strands", type=click.Choice(["both", "plus", "minus"]), default="both",
               show_default=True, help="Strands to score (with -A: genes on these strands).")
 @click.option("--bedgraph", metavar="PREFIX",
-              help="PREFIX.{acceptor,donor}.{plus,minus}.bedGraph: values >= --threshold.")
+              help="PREFIX.TRACK.{plus,minus}.bedGraph: values >= --threshold (TRACK: acceptor, donor; "
+                   "Pangolin: heart, liver, brain, testis).")
 @click.option("--bigwig", metavar="PREFIX",
-              help="PREFIX.{acceptor,donor}.{plus,minus}.bw: every predicted position.")
+              help="PREFIX.TRACK.{plus,minus}.bw: every predicted position.")
 @click.option("--bed", metavar="FILE",
               help="Called sites (p >= --bed-threshold) as BED6 + probability.")
 @click.option("--hdf5", metavar="FILE",
@@ -68,7 +70,9 @@ def predict(fasta, model, annotation, transcripts, biotype, regions, strands, be
             device, threads, tf32, engine, ray_address, workers, progress) -> None:
     """Predict acceptor and donor probabilities along a genome.
 
-    Without -A both strands of every contig are scored (the minus strand is
+    With a Pangolin model (-m pangolin, a directory of its files) the tracks
+    are instead each tissue's P(splice) (heart, liver, brain, testis: the
+    mean of its three networks).  Without -A both strands of every contig are scored (the minus strand is
     the model run on the reverse complement); with -A only the genes are,
     each on its own strand.  Coordinates are 0-based half-open in every
     output; a site is the labelled base itself (acceptor = first base of

@@ -17,10 +17,14 @@ exon) of a transcript on that strand -- the bases ``create-data`` labels.
 The pieces of ``spliceannot predict``:
 
 - :class:`~spliceannot.engine.runner.Network` turns base codes
-  ``(batch, L)`` into averaged probabilities ``(batch, L - flank, 3)``;
+  ``(batch, L)`` into probabilities ``(batch, L - flank, columns)``
+  (SpliceAI: the members' mean of neither, acceptor, donor; Pangolin: one
+  P(splice) column per network);
+- a :class:`~spliceannot.trainers.predict_layout.TrackLayout` makes them the
+  tracks' values (SpliceAI's as they are; Pangolin's per-tissue means);
 - :class:`GenomePredictor` (here) cuts intervals of a contig into chunks,
   batches them and yields :class:`~spliceannot.writers.tracks.Block` s of
-  probabilities in genomic order;
+  those values in genomic order;
 - :func:`~spliceannot.trainers.predict_plan.plan_contig` says which
   intervals of a contig, on which strands, are predicted (``--regions``,
   an annotation, runs of N);
@@ -41,6 +45,7 @@ from spliceannot.trainers.intervals import (
     n_runs,
     subtract_intervals,
 )
+from spliceannot.trainers.predict_layout import TrackLayout, layout_of
 
 from spliceannot.engine.model import Ensemble
 from spliceannot.engine.runner import Network
@@ -89,7 +94,7 @@ class GenomePredictor:
     ----------
     model
         A :class:`LoadedModel`, or a ready :class:`Network` (or any callable
-        with a ``flank`` attribute mapping codes ``(b, L)`` to ``(b, L - flank, 3)``).
+        with a ``flank`` attribute mapping codes ``(b, L)`` to ``(b, L - flank, columns)``).
     device
         Where a :class:`LoadedModel` runs (``auto``, ``cpu``, ``cuda``).
     chunk_size
@@ -102,6 +107,10 @@ class GenomePredictor:
         :meth:`contig_blocks` (0: predict everything).
     fused, tf32
         As for :class:`Network`.
+    layout
+        How the network's columns become the blocks' values; default: the
+        model's own (:func:`~spliceannot.trainers.predict_layout.layout_of`:
+        Pangolin's tissues for its networks, else SpliceAI's three classes).
 
     Notes
     -----
@@ -131,9 +140,11 @@ class GenomePredictor:
         skip_n: int = DEFAULT_SKIP_N,
         fused: bool = True,
         tf32: bool = False,
+        layout: TrackLayout | None = None,
     ) -> None:
         if chunk_size < 1 or batch_size < 1:
             raise ValueError("chunk_size and batch_size must be at least 1")
+        self.layout = layout_of(model) if layout is None else layout
         if isinstance(model, (LoadedModel, Ensemble)):
             model = Network(model, device=device, fused=fused, tf32=tf32)
         self.network = model
@@ -155,17 +166,20 @@ class GenomePredictor:
             yield from self.blocks_of(contig, chunks, strand, probs)
 
     def map_batches(self, items: Iterable[tuple]) -> Iterator[tuple]:
-        """``(key, probabilities)`` for ``(key, codes)`` items, in order (``None`` codes -> ``None``).
+        """``(key, values)`` for ``(key, codes)`` items, in order (``None`` codes -> ``None``).
 
-        A network with a ``map_ordered`` method (Ray actors) gets several
-        batches in flight, across strands and contigs.
+        ``values`` are the network's output combined by the layout
+        (``(batch, n, layout.width)``).  A network with a ``map_ordered``
+        method (Ray actors) gets several batches in flight, across strands
+        and contigs.
         """
         map_ordered = getattr(self.network, "map_ordered", None)
         if map_ordered is not None:
-            yield from map_ordered(items)
-            return
-        for key, codes in items:
-            yield key, None if codes is None else self.network(codes)
+            results = map_ordered(items)
+        else:
+            results = ((key, None if codes is None else self.network(codes)) for key, codes in items)
+        for key, probs in results:
+            yield key, None if probs is None else self.layout.combine(probs)
 
     def batches(
         self, sequence: bytes | bytearray, intervals: Iterable[Interval], strand: str
@@ -201,16 +215,17 @@ class GenomePredictor:
         start: int = 0,
         end: int | None = None,
     ) -> np.ndarray:
-        """Probabilities of every position of ``sequence[start:end]`` (N runs included).
+        """Values of every position of ``sequence[start:end]`` (N runs included).
 
         Returns
         -------
         numpy.ndarray
-            float32 ``(end - start, 3)`` in genomic order.
+            float32 ``(end - start, layout.width)`` in genomic order: neither,
+            acceptor, donor (SpliceAI) or one column per tissue (Pangolin).
         """
         end = len(sequence) if end is None else end
         parts = [block.probs for block in self.blocks("", sequence, [(start, end)], strand)]
-        return np.concatenate(parts) if parts else np.zeros((0, 3), dtype=np.float32)
+        return np.concatenate(parts) if parts else np.zeros((0, self.layout.width), dtype=np.float32)
 
     def _codes(
         self, sequence: bytes | bytearray, chunks: Sequence[tuple[Interval, Interval]], strand: str
@@ -266,7 +281,8 @@ def predict_contig(
     -------
     numpy.ndarray
         float32 ``(len(sequence), 3)``: neither, acceptor, donor of genomic
-        base ``i`` on ``strand``.
+        base ``i`` on ``strand`` (Pangolin: ``(len(sequence), 4)``, P(splice)
+        of heart, liver, brain, testis).
     """
     predictor = GenomePredictor(
         model, device=device, chunk_size=chunk_size, batch_size=batch_size, skip_n=0

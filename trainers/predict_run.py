@@ -18,6 +18,7 @@ from spliceannot.errors import InputError
 from spliceannot.trainers.intervals import DEFAULT_SKIP_N
 from spliceannot.trainers.predict import DEFAULT_BATCH_SIZE, DEFAULT_CHUNK_SIZE
 from spliceannot.trainers.predict_genome import PredictSummary
+from spliceannot.trainers.predict_layout import SPLICEAI_LAYOUT, TrackLayout
 from spliceannot.writers.tracks import STRANDS
 
 Progress = Callable[[int | None], AbstractContextManager[Callable[[int], None] | None]]
@@ -27,8 +28,8 @@ Progress = Callable[[int | None], AbstractContextManager[Callable[[int], None] |
 class TrackOutputs:
     """What ``predict`` writes.
 
-    ``bedgraph`` and ``bigwig`` are prefixes (``PREFIX.{acceptor,donor}.
-    {plus,minus}.bedGraph`` / ``.bw``), ``bed`` and ``hdf5`` file names; None
+    ``bedgraph`` and ``bigwig`` are prefixes (``PREFIX.TRACK.{plus,minus}.bedGraph``
+    / ``.bw``, TRACK ``acceptor``, ``donor`` or, for Pangolin, a tissue), ``bed`` and ``hdf5`` file names; None
     writes no such output.  The bedGraph files hold values ``>= threshold``,
     the BED file sites ``>= bed_threshold`` (default: ``threshold``); the
     HDF5 arrays are of ``hdf5_dtype``.
@@ -48,11 +49,12 @@ class TrackOutputs:
         return {kind: value for kind, value in kinds if value}
 
 
-def check_outputs(outputs: TrackOutputs, strands: Sequence[str]) -> None:
+def check_outputs(outputs: TrackOutputs, strands: Sequence[str], names: Sequence[str] = SPLICEAI_LAYOUT.names) -> None:
     """Raise :class:`InputError` unless the outputs can be written, before any work.
 
-    There must be one; no two may name the same file; every file's directory
-    must exist and be writable (as ``annotate`` requires of -O).
+    There must be one; no two may name the same file (``names``: the
+    tracks'); every file's directory must exist and be writable (as
+    ``annotate`` requires of -O).
     """
     from spliceannot.writers.tracks import track_paths
 
@@ -63,7 +65,7 @@ def check_outputs(outputs: TrackOutputs, strands: Sequence[str]) -> None:
     for kind, value in targets.items():
         if kind in ("bedgraph", "bigwig"):
             suffix = "bedGraph" if kind == "bedgraph" else "bw"
-            files += [(value, str(p)) for p in track_paths(value, suffix, strands).values()]
+            files += [(value, str(p)) for p in track_paths(value, suffix, strands, names).values()]
         else:
             files.append((value, value))
     seen = set()
@@ -82,29 +84,32 @@ def check_outputs(outputs: TrackOutputs, strands: Sequence[str]) -> None:
             raise InputError(f"{given}: output directory {parent} is not writable")
 
 
-def open_writers(outputs: TrackOutputs, strands: Sequence[str], lengths, loaded) -> list:
+def open_writers(
+    outputs: TrackOutputs, strands: Sequence[str], lengths, loaded, layout: TrackLayout = SPLICEAI_LAYOUT
+) -> list:
     """The track writers of ``outputs`` (temporary files beside the targets); all closed on failure.
 
     ``lengths`` are the contigs' ``(name, length)`` (needed by bigWig);
     ``loaded`` is the :class:`~spliceannot.engine.weights.LoadedModel`,
-    named in the HDF5 file's attributes.
+    named in the HDF5 file's attributes; ``layout`` names the tracks.
     """
     from spliceannot.writers.tracks import BedGraphWriter, BedWriter, BigWigWriter, Hdf5Writer
 
+    tracks = layout.tracks
     writers = []
     try:
         if outputs.bedgraph:
-            writers.append(BedGraphWriter(outputs.bedgraph, strands, outputs.threshold))
+            writers.append(BedGraphWriter(outputs.bedgraph, strands, outputs.threshold, tracks))
         if outputs.bigwig:
-            writers.append(BigWigWriter(outputs.bigwig, strands, lengths))
+            writers.append(BigWigWriter(outputs.bigwig, strands, lengths, tracks))
         if outputs.bed:
             cut = outputs.threshold if outputs.bed_threshold is None else outputs.bed_threshold
-            writers.append(BedWriter(outputs.bed, cut))
+            writers.append(BedWriter(outputs.bed, cut, tracks))
         if outputs.hdf5:
             attributes = {
                 "model": loaded.name, "model_sha256": loaded.digest, "flank": loaded.flank,
             }  # fmt: skip
-            writers.append(Hdf5Writer(outputs.hdf5, strands, outputs.hdf5_dtype, attributes))
+            writers.append(Hdf5Writer(outputs.hdf5, strands, outputs.hdf5_dtype, attributes, tracks))
     except BaseException:
         for writer in writers:
             writer.abort()
@@ -143,9 +148,11 @@ def predict_tracks(
     workers: int = 0,
     progress: Progress | None = None,
 ) -> PredictRun:
-    """Predict acceptor and donor probabilities along ``fasta`` and write ``outputs``.
+    """Predict splice-site tracks along ``fasta`` and write ``outputs``.
 
-    Only inside the genes of ``annotation`` (each on its own strand) when
+    SpliceAI's acceptor and donor probabilities, or for a Pangolin model
+    (``pangolin``, a directory of its files, a converted checkpoint) each
+    tissue's P(splice), the mean of its networks.  Only inside the genes of ``annotation`` (each on its own strand) when
     given, and only at ``regions`` (``CHR:BEG-END``, 1-based inclusive) when
     given; ``strands`` are those scored.  ``engine`` ``ray`` runs the network
     on Ray actors (``ray_address``, ``workers``, ``threads`` CPU threads
@@ -165,6 +172,7 @@ def predict_tracks(
     from spliceannot.readers.fasta_stream import fasta_contigs, fasta_lengths, has_index
     from spliceannot.trainers.predict import GenomePredictor
     from spliceannot.trainers.predict_genome import predict_genome
+    from spliceannot.trainers.predict_layout import guessed_names, layout_of
     from spliceannot.trainers.predict_plan import (
         annotation_spans,
         check_regions,
@@ -174,7 +182,8 @@ def predict_tracks(
     )
     from spliceannot.writers.tracks import require_pybigwig
 
-    check_outputs(outputs, strands)
+    names = guessed_names(model)
+    check_outputs(outputs, strands, names)
     if engine != "ray" and (ray_address or workers):
         raise InputError("--ray-address and --workers need --engine ray")
     resolve_device(device)
@@ -194,6 +203,9 @@ def predict_tracks(
         check_regions(wanted_regions, lengths)
     set_cpu_threads(threads)
     loaded = load_model(model)
+    layout = layout_of(loaded)
+    if layout.names != names:  # known only once loaded (a checkpoint without metadata)
+        check_outputs(outputs, strands, layout.names)
     network = loaded
     if engine == "ray":
         from spliceannot.cluster.connection import RaySettings
@@ -203,9 +215,9 @@ def predict_tracks(
         network = RayNetwork(model, loaded.flank, cluster, tf32=tf32)
         cleanup.callback(network.close)  # Ray actors (and the local cluster they started)
     predictor = GenomePredictor(network, device=device, chunk_size=chunk_size, batch_size=batch_size,
-                                skip_n=skip_n, tf32=tf32)  # fmt: skip
+                                skip_n=skip_n, tf32=tf32, layout=layout)  # fmt: skip
     total = planned_positions(contigs, lengths, strands, wanted_regions, genes)
-    writers = open_writers(outputs, strands, lengths, loaded)
+    writers = open_writers(outputs, strands, lengths, loaded, layout)
     started = time.perf_counter()
     with progress(total) if progress else contextlib.nullcontext() as bar:
         summary = predict_genome(fasta, predictor, writers, strands=strands, regions=wanted_regions,

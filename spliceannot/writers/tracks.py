@@ -5,13 +5,17 @@ contig and strand in genomic order; a :class:`TrackWriter` is fed blocks
 contig by contig and writes temporary files beside its targets, which
 appear at their paths only when :meth:`TrackWriter.publish` is called
 (after a complete run).  Coordinates are 0-based half-open in every format.
+
+Which tracks a block holds is a mapping ``name -> column of Block.probs``
+(``tracks``), in output order: SpliceAI's :data:`CLASS_COLUMNS` (acceptor,
+donor; the default) or, for Pangolin, one column per tissue.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +28,7 @@ from spliceannot.errors import InputError
 STRANDS = ("+", "-")
 STRAND_WORDS = {"+": "plus", "-": "minus"}
 CLASS_COLUMNS = SITE_CLASSES  # columns of a probability array
+Tracks = Mapping[str, int]  # track name -> column of Block.probs, in output order
 VALUE_FORMAT = "{:.4g}"
 HDF5_FORMAT = "spliceannot-predict"
 HDF5_VERSION = "1"
@@ -42,8 +47,9 @@ class Block:
     start
         0-based genomic coordinate of ``probs[0]``.
     probs
-        float32 ``(n, 3)`` (neither, acceptor, donor) in *genomic* order:
-        ``probs[i]`` is genomic base ``start + i``, on either strand.
+        float32 ``(n, columns)`` in *genomic* order: ``probs[i]`` is genomic
+        base ``start + i``, on either strand.  Columns: neither, acceptor,
+        donor (SpliceAI) or one per tissue (Pangolin).
     """
 
     contig: str
@@ -117,12 +123,12 @@ class TrackWriter:
 
 
 def track_paths(
-    prefix: str | os.PathLike, suffix: str, strands: Sequence[str]
+    prefix: str | os.PathLike, suffix: str, strands: Sequence[str], names: Iterable[str] = CLASS_COLUMNS
 ) -> dict[tuple[str, str], Path]:
-    """``PREFIX.CLASS.STRAND.SUFFIX`` per (class, strand), e.g. ``out.acceptor.plus.bedGraph``."""
+    """``PREFIX.TRACK.STRAND.SUFFIX`` per (track, strand), e.g. ``out.acceptor.plus.bedGraph``."""
     return {
         (name, strand): Path(f"{os.fspath(prefix)}.{name}.{STRAND_WORDS[strand]}.{suffix}")
-        for name in CLASS_COLUMNS
+        for name in names
         for strand in strands
     }
 
@@ -133,24 +139,27 @@ def format_values(values: np.ndarray) -> list[str]:
 
 
 class BedGraphWriter(TrackWriter):
-    """bedGraph per class and strand of the positions with ``p >= threshold``.
+    """bedGraph per track and strand of the positions with ``p >= threshold``.
 
     Runs of adjacent positions whose *printed* values are equal are merged
     into one line, whatever the chunks, so the text depends only on the
     probabilities.  No track line; 0-based half-open coordinates.
     """
 
-    def __init__(self, prefix: str | os.PathLike, strands: Sequence[str], threshold: float) -> None:
+    def __init__(
+        self, prefix: str | os.PathLike, strands: Sequence[str], threshold: float, tracks: Tracks = CLASS_COLUMNS
+    ) -> None:
         super().__init__()
         self.threshold = np.float32(threshold)
+        self.tracks = dict(tracks)
         self._handles = {}
         self._pending: dict[tuple[str, str], list | None] = {}
-        for key, path in track_paths(prefix, "bedGraph", strands).items():
+        for key, path in track_paths(prefix, "bedGraph", strands, self.tracks).items():
             self._handles[key] = open(self._staged.add(path), "w", encoding="ascii", newline="\n")
             self._pending[key] = None
 
     def write(self, block: Block) -> None:
-        for name, column in CLASS_COLUMNS.items():
+        for name, column in self.tracks.items():
             key = (name, block.strand)
             if key not in self._handles:
                 continue
@@ -188,23 +197,25 @@ def _bedgraph_line(run: list) -> str:
 
 
 class BedWriter(TrackWriter):
-    """Called sites (``p >= threshold``) as BED6+1, sorted by position, strand, class.
+    """Called sites (``p >= threshold``) as BED6+1, sorted by position, strand, track.
 
-    Columns: contig, start, end (the one labelled base), ``acceptor`` or
-    ``donor``, score ``min(1000, int(1000 * p))``, strand, probability
-    (``%.4g``).  A contig's calls are held until its end, then sorted.
+    Columns: contig, start, end (the one labelled base), the track's name
+    (``acceptor`` or ``donor``; a tissue for Pangolin), score
+    ``min(1000, int(1000 * p))``, strand, probability (``%.4g``).  A
+    contig's calls are held until its end, then sorted.
     """
 
-    def __init__(self, path: str | os.PathLike, threshold: float) -> None:
+    def __init__(self, path: str | os.PathLike, threshold: float, tracks: Tracks = CLASS_COLUMNS) -> None:
         super().__init__()
         self.threshold = np.float32(threshold)
+        self.tracks = dict(tracks)
         self._handle = open(self._staged.add(path), "w", encoding="ascii", newline="\n")
         self._calls: list[tuple[np.ndarray, int, int, np.ndarray]] = []
         self.count = 0
 
     def write(self, block: Block) -> None:
         strand_rank = STRANDS.index(block.strand)
-        for rank, column in enumerate(CLASS_COLUMNS.values()):
+        for rank, column in enumerate(self.tracks.values()):
             values = block.probs[:, column]
             index = np.flatnonzero(values >= self.threshold)
             if len(index):
@@ -219,7 +230,7 @@ class BedWriter(TrackWriter):
         values = np.concatenate([c[3] for c in self._calls])
         self._calls = []
         order = np.lexsort((classes, strands, positions))
-        names = list(CLASS_COLUMNS)
+        names = list(self.tracks)
         lines = []
         for position, strand, rank, value, text in zip(
             positions[order].tolist(), strands[order].tolist(), classes[order].tolist(),
@@ -245,23 +256,30 @@ def require_pybigwig():
 
 
 class BigWigWriter(TrackWriter):
-    """Full-resolution bigWig per class and strand: every predicted position, float32.
+    """Full-resolution bigWig per track and strand: every predicted position, float32.
 
     Parameters
     ----------
     lengths
         Every contig and its length, in the order the blocks will arrive
         (the FASTA's order): the files' header.
+    tracks
+        Track name -> column of the blocks.
     """
 
     def __init__(
-        self, prefix: str | os.PathLike, strands: Sequence[str], lengths: Sequence[tuple[str, int]]
+        self,
+        prefix: str | os.PathLike,
+        strands: Sequence[str],
+        lengths: Sequence[tuple[str, int]],
+        tracks: Tracks = CLASS_COLUMNS,
     ) -> None:
         super().__init__()
         pyBigWig = require_pybigwig()
+        self.tracks = dict(tracks)
         self._files = {}
         header = [(name, int(length)) for name, length in lengths if length > 0]
-        for key, path in track_paths(prefix, "bw", strands).items():
+        for key, path in track_paths(prefix, "bw", strands, self.tracks).items():
             handle = pyBigWig.open(self._staged.add(path), "w")
             if handle is None:
                 raise InputError(f"{path}: cannot write a bigWig file here")
@@ -269,7 +287,7 @@ class BigWigWriter(TrackWriter):
             handle.addHeader(header, maxZooms=10)
 
     def write(self, block: Block) -> None:
-        for name, column in CLASS_COLUMNS.items():
+        for name, column in self.tracks.items():
             handle = self._files.get((name, block.strand))
             if handle is not None and len(block.probs):
                 values = block.probs[:, column].astype(np.float64)
@@ -286,11 +304,12 @@ def _hdf5_name(contig: str) -> str:
 
 
 class Hdf5Writer(TrackWriter):
-    """Full-resolution arrays: dataset ``/<contig>/<plus|minus>`` of shape ``(length, 2)``.
+    """Full-resolution arrays: dataset ``/<contig>/<plus|minus>`` of shape ``(length, tracks)``.
 
-    Columns acceptor, donor; positions that were not predicted hold NaN.
-    ``/`` and ``%`` in contig names are written ``%2F`` and ``%25``; each
-    group's ``contig`` attribute holds the real name.
+    One column per track (acceptor, donor; or Pangolin's tissues), named in
+    the file's ``columns`` attribute; positions that were not predicted hold
+    NaN.  ``/`` and ``%`` in contig names are written ``%2F`` and ``%25``;
+    each group's ``contig`` attribute holds the real name.
     """
 
     def __init__(
@@ -299,16 +318,18 @@ class Hdf5Writer(TrackWriter):
         strands: Sequence[str],
         dtype: str = "float16",
         attributes: dict | None = None,
+        tracks: Tracks = CLASS_COLUMNS,
     ) -> None:
         super().__init__()
         import h5py
 
         self.strands = tuple(strands)
         self.dtype = np.dtype(dtype)
+        self.columns = list(dict(tracks).values())
         self._file = h5py.File(self._staged.add(path), "w")
         attrs = self._file.attrs
         attrs["format"], attrs["version"] = HDF5_FORMAT, HDF5_VERSION
-        attrs["columns"] = list(CLASS_COLUMNS)
+        attrs["columns"] = list(tracks)
         attrs["coordinates"] = "row i = 0-based genomic base i; NaN = not predicted"
         for key, value in (attributes or {}).items():
             attrs[key] = value
@@ -321,10 +342,11 @@ class Hdf5Writer(TrackWriter):
         if length == 0:
             self._datasets = {}
             return
-        chunk = (min(length, 1 << 16), 2)
+        width = len(self.columns)
+        chunk = (min(length, 1 << 16), width)
         self._datasets = {
             strand: group.create_dataset(
-                STRAND_WORDS[strand], (length, 2), dtype=self.dtype, chunks=chunk,
+                STRAND_WORDS[strand], (length, width), dtype=self.dtype, chunks=chunk,
                 fillvalue=np.nan, compression="gzip", compression_opts=1, shuffle=True,
             )  # fmt: skip
             for strand in self.strands
@@ -333,7 +355,7 @@ class Hdf5Writer(TrackWriter):
     def write(self, block: Block) -> None:
         dataset = self._datasets.get(block.strand)
         if dataset is not None and len(block.probs):
-            dataset[block.start : block.end] = block.probs[:, 1:3].astype(self.dtype)
+            dataset[block.start : block.end] = block.probs[:, self.columns].astype(self.dtype)
 
     def close(self) -> None:
         if self._file:
