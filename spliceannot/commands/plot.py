@@ -1,4 +1,4 @@
-"""``spliceannot plot``: reference vs alternate splice tracks around variants."""
+"""``spliceannot plot``: reference vs alternate splice tracks around variants (Pangolin: per-tissue change)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,10 @@ def plot(variants, vcf_path, output, **scoring) -> None:
     the variant gets an acceptor and a donor panel over +/- D nucleotides;
     the exons of every overlapping transcript are drawn underneath, and the
     four delta scores and their positions are labelled with the numbers
-    annotate writes for the same -R/-A/-D/-M/-m.
+    annotate writes for the same -R/-A/-D/-M/-m.  With a Pangolin model
+    (-m pangolin) each strand with genes gets one panel of the four tissues'
+    change in P(splice) and their loss/gain envelope, labelled with each
+    gene's Pangolin gain and loss.
     """
     from spliceannot.errors import InputError, ModelError
     from spliceannot.pipeline import AnnotateSettings

@@ -64,7 +64,7 @@ class VariantLandscape:
         return variant_label(self.variant)
 
 
-class _RecordingTracks:
+class RecordingTracks:
     """Wraps a scorer's track source and keeps every track pair it returns, by window."""
 
     def __init__(self, inner) -> None:
@@ -105,7 +105,7 @@ def landscapes(
             raise InputError(
                 f"{variant_label(variant)}: contig {variant.chrom} is not in {scorer.reference.path}"
             )
-    recorder = _RecordingTracks(scorer.tracks)
+    recorder = RecordingTracks(scorer.tracks)
     recording = scorer.derive(tracks=recorder)  # same scores, no cache: every track is computed
     outcomes = recording.score([Record(v.chrom, v.pos, v.ref, (v.alt,)) for v in variants])
     return [
@@ -115,7 +115,7 @@ def landscapes(
 
 
 def _landscape(
-    scorer: VariantScorer, recorder: _RecordingTracks, variant: Variant, ident, outcome
+    scorer: VariantScorer, recorder: RecordingTracks, variant: Variant, ident, outcome
 ) -> VariantLandscape:
     """Pair each INFO entry of one variant with the tracks it was computed from."""
     label = variant_label(variant)

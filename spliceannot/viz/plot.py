@@ -3,7 +3,8 @@
 :func:`draw_landscape` builds one figure per variant and returns it with a
 :class:`Drawn` record of every delta-score label it placed, so callers and
 tests can check that the numbers on the figure are the numbers ``annotate``
-writes.
+writes.  A Pangolin model's figures (per-tissue change) are drawn by
+:mod:`spliceannot.viz.pangolin_plot`; :func:`plot_variants` picks by model.
 """
 
 from __future__ import annotations
@@ -150,6 +151,17 @@ def _box(x: float, y: float, width: float, height: float):
     return Rectangle((x, y), width, height, facecolor=style.EXON_COLOUR, edgecolor="none")
 
 
+def draw_view(view):
+    """The figure and record of a :class:`VariantLandscape` (SpliceAI) or a Pangolin landscape."""
+    from spliceannot.viz.pangolin_landscape import PangolinLandscape
+
+    if isinstance(view, PangolinLandscape):
+        from spliceannot.viz.pangolin_plot import draw_pangolin
+
+        return draw_pangolin(view)
+    return draw_landscape(view)
+
+
 def output_paths(path: str | Path, views: Sequence[VariantLandscape]) -> list[Path]:
     """Where each variant's figure goes: ``path`` itself for one variant (or a PDF of all),
     else ``<stem>.<ID or chrom_pos_ref_alt><suffix>`` beside it."""
@@ -170,15 +182,19 @@ def write_plots(
 ) -> tuple[list[Path], list[Drawn]]:
     """Draw every variant and write PNG/SVG files (one per variant) or one multi-page PDF.
 
+    ``views`` are :class:`VariantLandscape` s or (Pangolin)
+    :class:`~spliceannot.viz.pangolin_landscape.PangolinLandscape` s.
+
     Returns
     -------
     tuple
-        The files written and what each figure shows.
+        The files written and what each figure shows (:class:`Drawn`, or
+        :class:`~spliceannot.viz.pangolin_plot.PangolinDrawn` for Pangolin).
     """
     kind = style.format_of(path, "")
     if kind not in style.FORMATS:
         raise ValueError(f"{path}: the output name must end in .png, .svg or .pdf")
-    drawings = [draw_landscape(view) for view in views]
+    drawings = [draw_view(view) for view in views]
     paths = output_paths(path, views)
     if kind == "pdf":
         style.save_pages([figure for figure, _ in drawings], paths[0])
@@ -203,7 +219,9 @@ def plot_variants(
     settings
         A :class:`~spliceannot.pipeline.AnnotateSettings` (reference,
         annotation, model, ``-D``, ``-M``, device); its score cache and
-        precomputed files are not used.
+        precomputed files are not used.  A Pangolin model draws each
+        tissue's change (:mod:`spliceannot.viz.pangolin_plot`) with the
+        entries ``annotate -m pangolin`` writes.
     variants
         :class:`~spliceannot.windows.Variant` objects.
     output
@@ -212,7 +230,9 @@ def plot_variants(
     import dataclasses
 
     from spliceannot.factory import build_scorer
+    from spliceannot.pangolin.scorer import PangolinScorer
     from spliceannot.viz.landscape import landscapes
+    from spliceannot.viz.pangolin_landscape import pangolin_landscapes
 
     if style.format_of(output, "") not in style.FORMATS:
         raise ValueError(f"{output}: the output name must end in .png, .svg or .pdf")
@@ -220,7 +240,10 @@ def plot_variants(
     settings = dataclasses.replace(settings, cache=None, precomputed=())
     scorer = build_scorer(settings)
     try:
-        views = landscapes(scorer, variants, idents)
+        if isinstance(scorer, PangolinScorer):
+            views = pangolin_landscapes(scorer, variants, idents)
+        else:
+            views = landscapes(scorer, variants, idents)
     finally:
         scorer.reference.close()
     return write_plots(views, output)
