@@ -27,7 +27,10 @@ chr19 database, 300 KB, is not kept: ``expected`` makes each database afresh).
 ``expected`` runs Pangolin on one core (``taskset -c 1``, ``PANGOLIN_THREADS=1``)
 on plain copies of the inputs in a temporary directory and keeps its output
 file and stdout as ``expected/NAME.{vcf,csv}`` and ``expected/NAME.stdout``;
-wall and CPU seconds go to ``expected/runs.tsv``.
+wall and CPU seconds go to ``expected/runs.tsv``. Runs over the same input share
+the networks' scores through ``benchmarks/peers/pangolin_cached.py`` (the first
+one computes them; ``--plain`` turns that off), so only the first run's time is
+that of Pangolin scoring every record.
 
 Standard library only, apart from ``spliceannot.readers.annotation.builtin_table_path``
 (hence the repository's ``.venv``, where the ``spliceai`` package that ships the table is installed).
@@ -57,6 +60,11 @@ CHR16_GTF = REPO / "examples" / "chr16_genes.gtf.gz"
 CHR19_FASTA = REPO.parent / "shared" / "data" / "golden" / "chr19_grch37_small.fa.gz"
 CHR19_LAST_END = 1_500_000  # transcripts of the grch37 table kept: chr19, TX_END <= this
 FLANK = 5000  # Pangolin's context on each side of the scored span
+SCORE_CACHE = (
+    Path(os.environ.get("SPLICEANNOT_CACHE", Path.home() / ".cache" / "spliceannot"))
+    / "peers"
+    / "pangolin-score-cache"
+)
 
 
 @dataclass(frozen=True)
@@ -78,6 +86,11 @@ class Run:
     fasta: Path
     db: str
     args: tuple[str, ...]
+
+    @property
+    def cache(self) -> str:
+        """Runs over the same variants share their network scores (pangolin_cached.py)."""
+        return self.variants.replace(".", "_")
 
 
 RUNS = {
@@ -386,9 +399,9 @@ def make_inputs() -> None:
     picker16 = Picker(16, seq16, genes16, distance=50)
     rows16 = variants(picker16, contig16, long_deletion=120, intergenic=[187_500, 231_000, 278_000])
     rows16.append((contig16, 100_000, "N", "A"))  # in the leading N run (no gene there)
-    # In NR_024453 (+), less than 5,000 bp from the contig end: the window is cut short there.
-    # The bases are soft-masked: REF as in the FASTA (lower-case) matches; a lower-case ALT is
-    # not a supported format; an upper-case REF is a mismatch.
+    # In NR_024453 (+), less than 5,000 bp from the contig end, where the bases are soft-masked:
+    # a lower-case REF or ALT is not a supported format for Pangolin (no upper-case A, C, G or T);
+    # the upper-case REF is a mismatch. (chr19 has a scored record whose window is cut short.)
     lower = {pos1: seq16[pos1 - 1] for pos1 in (392_120, 392_150, 392_160)}
     rows16 += [
         (contig16, 392_120, lower[392_120], picker16.other_base(lower[392_120].upper())),
@@ -424,8 +437,12 @@ def make_db(gtf: str, directory: Path) -> Path:
         return Path(shutil.copy(Path(tmp) / gtf.replace(".gtf", ".db"), directory))
 
 
-def run_expected(name: str) -> None:
-    """Run Pangolin for RUNS[name] on one core; keep its output and stdout, log wall and CPU seconds."""
+def run_expected(name: str, score_cache: Path | None) -> None:
+    """Run Pangolin for RUNS[name] on one core; keep its output and stdout, log wall and CPU seconds.
+
+    With ``score_cache``, the network scores of each window pair are kept in
+    ``score_cache/<input>`` and reused by the other runs over the same input.
+    """
     run = RUNS[name]
     EXPECTED.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -447,13 +464,16 @@ def run_expected(name: str) -> None:
             name,
             *run.args,
         ]
+        env = {**os.environ, "PANGOLIN_THREADS": "1"}
+        if score_cache is not None:
+            env["PANGOLIN_SCORE_CACHE"] = str(score_cache / run.cache)
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         result = subprocess.run(
             command,
             check=False,
             cwd=tmp,
-            env={**os.environ, "PANGOLIN_THREADS": "1"},
+            env=env,
             capture_output=True,
             text=True,
         )
@@ -468,6 +488,7 @@ def run_expected(name: str) -> None:
     shown = " ".join(
         [
             "PANGOLIN_THREADS=1",
+            *([f"PANGOLIN_SCORE_CACHE=.../{run.cache}"] if score_cache else []),
             "taskset -c 1 benchmarks/peers/run_pangolin.sh",
             run.variants,
             fasta.name,
@@ -491,6 +512,13 @@ def main() -> None:
     sub.add_parser("db")
     expected = sub.add_parser("expected")
     expected.add_argument("names", nargs="+", choices=sorted(RUNS))
+    expected.add_argument(
+        "--score-cache",
+        type=Path,
+        default=SCORE_CACHE,
+        help=f"network scores shared between runs over one input (default {SCORE_CACHE})",
+    )
+    expected.add_argument("--plain", action="store_true", help="run plain Pangolin, no score cache")
     args = parser.parse_args()
     if args.step == "inputs":
         make_inputs()
@@ -498,7 +526,7 @@ def main() -> None:
         make_db("chr16_genes_full.gtf", OUT)
     else:
         for name in args.names:
-            run_expected(name)
+            run_expected(name, None if args.plain else args.score_cache)
 
 
 if __name__ == "__main__":

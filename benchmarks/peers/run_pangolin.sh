@@ -17,6 +17,8 @@
 # Threads: $PANGOLIN_THREADS sets OMP_NUM_THREADS and MKL_NUM_THREADS (which
 # torch reads for its thread pool); unset, torch's default is used.
 # Runs on CPU (CUDA_VISIBLE_DEVICES is set empty unless PANGOLIN_USE_GPU=1).
+# With $PANGOLIN_SCORE_CACHE set to a directory, Pangolin's per-variant network
+# scores are kept there and reused by later runs (see pangolin_cached.py).
 # Venv: $PANGOLIN_VENV, else ${SPLICEANNOT_CACHE:-$HOME/.cache/spliceannot}/peers/pangolin-5cf94b8
 set -euo pipefail
 
@@ -40,5 +42,8 @@ export PYTHONWARNINGS="${PYTHONWARNINGS:-ignore::UserWarning:pangolin.pangolin}"
 if [ "${1:-}" = "create_db.py" ]; then
   shift
   exec "$VENV/bin/python" "$VENV/bin/create_db.py" "$@"
+fi
+if [ -n "${PANGOLIN_SCORE_CACHE:-}" ]; then
+  exec "$VENV/bin/python" "$HERE/pangolin_cached.py" "$PANGOLIN_SCORE_CACHE" "$@"
 fi
 exec "$VENV/bin/pangolin" "$@"
