@@ -4,13 +4,17 @@ The servers run as real subprocesses with Pangolin's twelve real networks
 (read from ../shared, GPL data never committed; the tests skip without them)
 on a few example variants, and their Pangolin values are checked against
 what ``spliceannot annotate -m pangolin`` writes for the same variants.
-SpliceAI's side uses the tiny seeded model.  The request parsing and the
+SpliceAI's side uses the tiny seeded model; the Pangolin example of
+docs/serve.md runs as written (real SpliceAI weights too, marked slow).  The request parsing and the
 replies of a two-model responder are also checked in process, with fakes.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -322,3 +326,25 @@ def test_pangolin_tissue_fields_come_with_the_value_when_the_server_writes_them(
         mask=False,
     )
     assert responder.answer([responder.parse(_line())])[0]["pangolin_tissues"] == tissues
+
+
+# --------------------------------------------------------------------------- the documentation
+
+
+@pytest.mark.slow
+@needs_weights
+def test_the_docs_pangolin_example_gives_the_reply_it_shows():
+    """docs/serve.md's console example with ``-m pangolin`` runs as written (real weights)."""
+    root = Path(__file__).resolve().parents[1]
+    blocks = (root / "docs" / "serve.md").read_text().split("```console\n")[1:]
+    block = next(b for b in blocks if "-m pangolin" in b.split("```", 1)[0]).split("```", 1)[0]
+    lines = block.splitlines()
+    end = next(i for i, line in enumerate(lines) if not line.endswith("\\"))
+    command = "\n".join([lines[0][2:], *lines[1 : end + 1]])
+    env = dict(os.environ, OMP_NUM_THREADS="1", SPLICEANNOT_PANGOLIN_MODELS=str(MODELS))
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    done = subprocess.run(
+        ["bash", "-c", command], cwd=root, capture_output=True, env=env, timeout=600, check=False
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    assert done.stdout.decode() == "".join(line + "\n" for line in lines[end + 1 :])
