@@ -8,10 +8,11 @@ protocol is documented in ``docs/serve.md``.  Pieces, from the inside out:
   :class:`ScoreRequest`, a :class:`ControlRequest` or a :class:`BadRequest`
   (pure);
 - :class:`ScorerSet` (``scorers.py``): one scorer per ``(-D, -M)``, derived
-  from the server's own;
+  from the server's own; a server holds one set per model loaded (SpliceAI,
+  Pangolin);
 - :class:`Responder` (``responder.py``): answers a batch of parsed requests,
-  scoring all of a batch's variants in one :meth:`VariantScorer.score` call
-  per ``(-D, -M)``;
+  scoring all of a batch's variants in one ``score`` call per model and
+  ``(-D, -M)``, each reply carrying the fields of the models it asked for;
 - :class:`Session` (``session.py``): one conversation (stdin/stdout or one
   connection): a reader thread splits the byte stream into lines, the
   session gathers the lines that arrive together into batches and writes
@@ -27,6 +28,7 @@ so thread-bound resources (a SQLite score cache) stay in their thread.
 
 from spliceannot.serve.requests import (
     CONTROL_OPS,
+    MODEL_NAMES,
     BadRequest,
     ControlRequest,
     Request,
@@ -44,6 +46,7 @@ __all__ = [
     "MAX_CONNECTIONS",
     "MAX_LINE",
     "MAX_SCORERS",
+    "MODEL_NAMES",
     "BadRequest",
     "ControlRequest",
     "Limits",
