@@ -70,6 +70,9 @@ PASS_TOOLS = (
 SPACINGS = (500, 2_000, 0)  # 0: isolated
 ONE_PASS_SPACINGS = (500, 0)
 SPLICEANNOT_ARGS = "--workers 1 --threads-per-worker 1"
+#: Left out of every run's environment: thread settings (set per tool) and run_pangolin.sh's
+#: PANGOLIN_SCORE_CACHE, which would reuse scores from earlier runs instead of computing them.
+UNSET = ("PANGOLIN_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "PANGOLIN_SCORE_CACHE")
 
 
 def say(message: str) -> None:
@@ -153,7 +156,7 @@ class Bench:
     def __init__(self, args: argparse.Namespace, setup: Setup) -> None:
         self.args = args
         self.setup = setup
-        base = {k: v for k, v in os.environ.items() if k not in ("PANGOLIN_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+        base = {k: v for k, v in os.environ.items() if k not in UNSET}
         self.pangolin_env = {**base, "PANGOLIN_VENV": str(setup.pangolin_venv)}
         self.our_env = {**base, "SPLICEANNOT_PANGOLIN_MODELS": str(setup.models)}
 
