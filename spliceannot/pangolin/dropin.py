@@ -16,7 +16,7 @@ from pathlib import Path
 
 from spliceannot.atomic import atomic_path
 from spliceannot.errors import InputError
-from spliceannot.outcome import Summary
+from spliceannot.outcome import NO_CONTIG, Summary
 from spliceannot.pangolin.scorer import INFO_KEY
 from spliceannot.values import Record
 
@@ -34,6 +34,16 @@ Warn = Callable[[str], None]
 def warning_line(number: int, message: str) -> str:
     """Pangolin's line for a skipped record."""
     return f"[Line {number}] WARNING, skipping variant: {message}"
+
+
+def _warn(warn: Warn, number: int, record: Record, outcome) -> None:
+    """Pangolin's lines for a skipped record: its FASTA library's message for a contig it lacks,
+    then the warning."""
+    if outcome.reason is None:
+        return
+    if outcome.reason == NO_CONTIG:
+        warn(f"'{record.chrom} does not exist in fasta file'")
+    warn(warning_line(number, outcome.message or outcome.reason))
 
 
 def _chunks(items: Iterator, size: int = CHUNK) -> Iterator[list]:
@@ -130,8 +140,7 @@ def annotate_vcf(path: str, output: str, scorer, warn: Warn) -> Summary:
             records = [_vcf_record(path, number, line) for number, line in chunk]
             for (number, line), record, outcome in zip(chunk, records, scorer.score(records)):
                 summary.count(record, outcome)
-                if outcome.reason is not None:
-                    warn(warning_line(number, outcome.message or outcome.reason))
+                _warn(warn, number, record, outcome)
                 out.write(text.record(line, outcome.fields))
                 summary.written += 1
     return summary
@@ -171,8 +180,7 @@ def annotate_csv(path: str, table, columns: list[str], output: str, scorer, warn
             for (index, row), record, outcome in zip(chunk, records, scorer.score(records)):
                 summary.count(record, outcome)
                 printed = ",".join(row.to_csv(header=False, index=False).split("\n"))
-                if outcome.reason is not None:
-                    warn(warning_line(index + 1, outcome.message or outcome.reason))
+                _warn(warn, index + 1, record, outcome)
                 out.write(printed + outcome.fields.get(INFO_KEY, "") + "\n")
                 summary.written += 1
     return summary
