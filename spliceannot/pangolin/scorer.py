@@ -169,8 +169,7 @@ class PangolinScorer:
         if contig is None:
             return Outcome(reason=NO_CONTIG, message=_NO_SEQUENCE), [], None
         start, end = record.pos - 5001 - d, record.pos + len(ref) + 4999 + d
-        past = end - self.reference.length(contig)  # a window past the contig's end is cut there
-        if start < 0 or past >= 2 * d + min(len(ref), len(alt)):
+        if start < 0:  # Pangolin's FASTA library returns unrelated text here, or crashes
             return Outcome(reason=CHROM_END, message=_NO_SEQUENCE), [], None
         observed = self.reference.fetch(contig, record.pos - 1, record.pos - 1 + len(ref))
         if observed != ref:
@@ -179,6 +178,9 @@ class PangolinScorer:
         genes = self.genes.genes(contig, record.pos)
         if not genes:
             return Outcome(reason=NO_GENE, message=_NO_GENE), [], None
+        if end - self.reference.length(contig) >= 2 * d + min(len(ref), len(alt)):
+            # the window, cut at the contig's end, leaves no output: Pangolin stops with a traceback
+            return Outcome(reason=CHROM_END, message=_NO_SEQUENCE), [], None
         span = Span(0, self.reference.length(contig))
         variant = Variant(contig, record.pos, ref, alt)
         jobs = [VariantJob(variant, strand, span) for strand, side in (("+", genes.plus), ("-", genes.minus)) if side]
