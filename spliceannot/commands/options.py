@@ -87,11 +87,12 @@ def mask(*, help: str = MASK_HELP, optional: bool = False) -> Decorator:
                    optional=optional)  # fmt: skip
 
 
-def model(*, help: str = MODEL_HELP, optional: bool = False, several: bool = False) -> Decorator:
+def model(*, help: str | None = None, optional: bool = False, several: bool = False) -> Decorator:
     """``-m/--model MODEL`` (default spliceai); ``several``: repeatable, a tuple (one SpliceAI, one Pangolin)."""
     if several:
         return click.option("-m", "--model", "model", multiple=True, default=("spliceai",), show_default=True,
-                            help=MODELS_HELP)  # fmt: skip
+                            help=help or MODELS_HELP)  # fmt: skip
+    help = help or MODEL_HELP
     return _option("-m", "--model", default="spliceai", show_default=True, help=help, optional=optional)
 
 
