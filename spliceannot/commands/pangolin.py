@@ -91,7 +91,12 @@ def _check_annotation(path: str, is_feature_db) -> None:
     from spliceannot.errors import InputError
     from spliceannot.readers.annotation import BUILTIN_TABLES
 
-    if path in BUILTIN_TABLES or is_feature_db(path):
+    if path in BUILTIN_TABLES:
+        return
+    if is_feature_db(path):
+        from spliceannot.pangolin.genes import FeatureDbGenes
+
+        FeatureDbGenes(path)  # a foreign SQLite file is refused before the weights are looked for
         return
     if not Path(path).is_file():
         raise InputError(f"{path}: annotation_file not found")
