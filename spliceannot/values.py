@@ -2,7 +2,9 @@
 
 - :class:`Record` -- what scoring needs of a VCF record: 1-based ``pos`` (VCF
   POS) and every ALT.  It is the one variant value that crosses process
-  boundaries (worker processes and Ray actors receive records).
+  boundaries (worker processes and Ray actors receive records); with
+  ``annotate --haplotypes`` it carries the distinct local haplotypes of its
+  samples (:class:`CisContext`).
 - :class:`Variant` -- one ALT of a record: 1-based ``pos``.
 - :class:`Span` -- a stretch of a contig: 0-based half-open ``[start, end)``,
   the convention of annotation tables, BED and FASTA slicing.
@@ -21,12 +23,17 @@ from typing import NamedTuple
 
 @dataclass(frozen=True, slots=True)
 class Record:
-    """What scoring needs of a VCF record.  ``pos`` is 1-based (VCF POS)."""
+    """What scoring needs of a VCF record.  ``pos`` is 1-based (VCF POS).
+
+    ``contexts``: the record's ALTs in the haplotypes of its samples, each
+    distinct local haplotype once (empty unless haplotypes are scored).
+    """
 
     chrom: str
     pos: int
     ref: str
     alts: tuple[str, ...]
+    contexts: tuple[CisContext, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +44,16 @@ class Variant:
     pos: int
     ref: str
     alt: str
+
+
+@dataclass(frozen=True, slots=True)
+class CisContext:
+    """One ALT of a record on one local haplotype: the record's ``alt`` and the other
+    variants of that haplotype within the model's reach (``cis``: 1-based, sorted, not
+    overlapping each other or the record), which are in the sequence when it is scored."""
+
+    alt: str
+    cis: tuple[Variant, ...] = ()
 
 
 class Span(NamedTuple):
