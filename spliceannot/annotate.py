@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -38,6 +38,7 @@ from spliceannot.readers.vcf import NOT_TEXT
 from spliceannot.scoring import DeltaScores, delta_scores
 from spliceannot.tracks import window_key
 from spliceannot.values import Record, Span, Variant, VariantJob
+from spliceannot.writers.samples import splice_format
 from spliceannot.windows import WindowGeometry
 
 log = logging.getLogger(__name__)
@@ -99,6 +100,7 @@ class VariantScorer:
         cache=None,
         precomputed=None,
         model_digest: str = "",
+        mnv: bool = False,
     ) -> None:
         self.reference = reference
         self.annotation = annotation
@@ -110,6 +112,7 @@ class VariantScorer:
         self.cache = cache
         self.precomputed = precomputed
         self.model_digest = model_digest
+        self.mnv = mnv
         self._row_keys: dict[int, str] = {}
 
     def derive(self, *, distance: int | None = None, mask: bool | None = None, cache=None, tracks=None) -> VariantScorer:
@@ -131,6 +134,7 @@ class VariantScorer:
             precision=self.precision,
             cache=cache,
             model_digest=self.model_digest,
+            mnv=self.mnv,
         )
 
     def _plan(self, index: int, record: Record, jobs: list[_Job]) -> Outcome:
@@ -181,7 +185,7 @@ class VariantScorer:
                 transcript = self.annotation.transcripts[row]
                 variant = None
                 distance = 0
-                if len(record.ref) == 1 or len(alt) == 1:
+                if len(record.ref) == 1 or len(alt) == 1 or self.mnv:
                     variant = VariantJob(
                         Variant(contig, record.pos, record.ref, alt),
                         transcript.strand,
@@ -321,8 +325,14 @@ def record_view(record) -> Record:
 
 
 def record_views(items: Sequence) -> list[Record]:
-    """:func:`record_view` of each :class:`~spliceannot.readers.vcf.InputRecord` (what crosses to workers)."""
-    return [record_view(item.record) for item in items]
+    """:func:`record_view` of each :class:`~spliceannot.readers.vcf.InputRecord` (what crosses to
+    workers), with the local haplotypes of its samples when it has them (``--haplotypes``)."""
+    views = []
+    for item in items:
+        view = record_view(item.record)
+        contexts = getattr(item, "contexts", ())
+        views.append(replace(view, contexts=contexts) if contexts else view)
+    return views
 
 
 def chunked(items: Iterable, size: int) -> Iterable[list]:
@@ -344,6 +354,8 @@ def annotate_records(
     chunk_size: int = 64,
     per_allele_fields: bool = False,
     progress: Callable[[int], None] | None = None,
+    sample_fields: Callable | None = None,
+    record_values: bool = True,
 ) -> Summary:
     """Score records in chunks and write each, in input order.
 
@@ -362,6 +374,12 @@ def annotate_records(
         annotated or not, in input order: ``info_keys`` are the INFO keys set.
     chunk_size
         Records scored together (memory is bounded by this, not the input).
+    sample_fields
+        Called as ``sample_fields(item, outcome)``: ``(keys, values per
+        sample)`` of FORMAT fields to set, or None (``--haplotypes``).
+    record_values
+        Also set those values on the pysam record (the writer formats the
+        record rather than splicing its line: BCF output, or no line).
     """
     summary = Summary()
     started = time.perf_counter()
@@ -378,7 +396,17 @@ def annotate_records(
             for key, value in outcome.fields.items():  # other models of the pass (Pangolin)
                 record.info[key] = value
                 keys += (key,)
-            write(record, item.line, keys)
+            line = item.line
+            formats = sample_fields(item, outcome) if sample_fields is not None else None
+            if formats is not None:
+                format_keys, values = formats
+                if record_values or line is None:
+                    for sample, sample_values in zip(record.samples.values(), values):
+                        for key, value in zip(format_keys, sample_values):
+                            sample[key] = value
+                if line is not None:
+                    line = splice_format(line, format_keys, values)
+            write(record, line, keys)
             summary.written += 1
         if progress is not None:
             progress(len(chunk))

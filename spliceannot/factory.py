@@ -42,6 +42,8 @@ class ScorerSpec:
     pangolin_score_exons: bool = False  # Pangolin's --score_exons True
     pangolin_mask_per_gene: bool = False  # opt-in: no masking leak between genes of one strand
     pangolin_tissue_fields: bool = False  # opt-in: numeric INFO fields per tissue
+    haplotypes: str | None = None  # background or combined: each ALT also in its samples' haplotypes
+    mnv: bool = False  # opt-in: score records whose REF and ALT are both longer than 1
 
     @classmethod
     def of(cls, settings) -> ScorerSpec:
@@ -162,6 +164,17 @@ class ModelTracks:
         else:
             self._compute = ("cone", ConeRunner(predictor.ensemble, predictor.device, batch_size=settings.batch_size))
 
+    def haplotype_tracks(self):
+        """A :class:`~spliceannot.haplotypes.tracks.HaplotypeConeTracks` or ``HaplotypeWindowTracks``."""
+        from spliceannot.haplotypes.tracks import HaplotypeConeTracks, HaplotypeWindowTracks
+
+        if self._compute is None:
+            self._load()
+        kind, engine = self._compute
+        if kind == "window":
+            return HaplotypeWindowTracks(self.reference, engine, self.settings.encoding)
+        return HaplotypeConeTracks(self.reference, engine, self.settings.encoding)
+
     def tracks(self):
         """A :class:`~spliceannot.tracks.ConeTracks` or ``WindowTracks``, called as ``tracks(jobs, geometry)``."""
         from spliceannot.tracks import ConeTracks, WindowTracks
@@ -184,6 +197,7 @@ class LazyTracks:
     def __init__(self, models: ModelTracks) -> None:
         self.models = models
         self._tracks = None
+        self._haplotype_tracks = None
 
     def __call__(self, jobs, geometry):
         if not jobs:
@@ -191,6 +205,14 @@ class LazyTracks:
         if self._tracks is None:
             self._tracks = self.models.tracks()
         return self._tracks(jobs, geometry)
+
+    def haplotypes(self, jobs, geometry):
+        """Tracks of :class:`~spliceannot.haplotypes.tracks.HaplotypeJob` s, from the same loaded model."""
+        if not jobs:
+            return []
+        if self._haplotype_tracks is None:
+            self._haplotype_tracks = self.models.haplotype_tracks()
+        return self._haplotype_tracks(jobs, geometry)
 
 
 def build_scorer(settings: ScorerSpec, annotation=None):
@@ -294,7 +316,7 @@ def _spliceai_scorer(settings: ScorerSpec, reference, annotation) -> VariantScor
         from spliceannot.readers.precomputed import PrecomputedScores
 
         precomputed = PrecomputedScores(list(settings.precomputed))
-    return VariantScorer(
+    scorer = VariantScorer(
         reference,
         annotation,
         tracks,
@@ -304,4 +326,22 @@ def _spliceai_scorer(settings: ScorerSpec, reference, annotation) -> VariantScor
         cache=cache,
         precomputed=precomputed,
         model_digest=digest,
+        mnv=settings.mnv,
     )
+    if settings.haplotypes:
+        from spliceannot.haplotypes.scorer import HaplotypeScorer
+
+        return HaplotypeScorer(scorer, tracks.haplotypes, settings.haplotypes)
+    return scorer
+
+
+def spliceai_flank(settings: ScorerSpec) -> int:
+    """The flank of the SpliceAI-family model of ``settings`` (10,000 for SpliceAI's own)."""
+    from spliceannot.engine.files import model_files, peek_flank
+
+    flank = peek_flank(settings.model, model_files(settings.model))
+    if flank is None:
+        from spliceannot.engine.weights import load_model
+
+        flank = load_model(settings.model).flank
+    return flank

@@ -47,6 +47,10 @@ class Outcome:
     fields: dict[str, str | float] = field(default_factory=dict)
     # models of the same pass that did not score the record: INFO key -> reason
     skipped: dict[str, str] = field(default_factory=dict)
+    # per CisContext of the record (``annotate --haplotypes``): the ALT's entries on that local
+    # haplotype (None: an ALT that is not scored), and how many cis variants were left out because
+    # their REF does not match the FASTA
+    haplotypes: list[tuple[tuple[str, ...] | None, int]] = field(default_factory=list)
     # the reference tool's own words for a pass-through (Pangolin's warning), for drop-in commands
     message: str | None = field(default=None, compare=False)
 

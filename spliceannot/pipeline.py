@@ -116,6 +116,9 @@ def annotate_vcf(
     families = [family for family, _ in model_families(settings)]
     if families[0] != "spliceai" and (output_mode != "vcf" or settings.per_allele_fields):
         raise InputError("--output-mode per-gene and --per-allele-fields are SpliceAI's: give -m spliceai first")
+    if settings.haplotypes and (output_mode != "vcf" or families[0] != "spliceai"):
+        raise InputError("--haplotypes writes FORMAT fields of SpliceAI's scores: give -m spliceai first and "
+                         "--output-mode vcf")
     source = open_variants(input_path, threads=settings.threads, regions=regions)
     writer = None
     pool = None
@@ -144,6 +147,9 @@ def annotate_vcf(
             provenance.append(f"##spliceannotWorkingDirectory={os.getcwd()}")
         for line in provenance:
             header.add_line(line)
+        records, sample_fields = source.records(), None
+        if settings.haplotypes:
+            records, sample_fields = _haplotype_stream(input_path, source, settings)
         if output_mode == "per-gene":
             from spliceannot.writers.per_gene import PerGeneWriter
 
@@ -153,12 +159,14 @@ def annotate_vcf(
                 output_path, header, output_type=kind, threads=settings.threads, index=index
             )
         summary = annotate_records(
-            source.records(),
+            records,
             pool,
             writer.write,
             chunk_size=settings.chunk_size,
             per_allele_fields=settings.per_allele_fields,
             progress=progress,
+            sample_fields=sample_fields,
+            record_values=not getattr(writer, "keeps_lines", False),
         )
         if output_mode == "per-gene":
             summary.omitted = writer.skipped
@@ -174,3 +182,28 @@ def annotate_vcf(
             pool.close()
         source.close()
     return summary
+
+
+def _haplotype_stream(input_path: str, source, settings: AnnotateSettings):
+    """``--haplotypes``: the records with their samples' local haplotypes, and the FORMAT values
+    to write (the header gains their lines)."""
+    from spliceannot.factory import spliceai_flank
+    from spliceannot.haplotypes import fields
+    from spliceannot.haplotypes.contexts import haplotype_items
+    from spliceannot.readers.vcf import display_name
+
+    header = source.header
+    samples = len(header.samples)
+    if not samples:
+        raise InputError(f"{display_name(input_path)}: --haplotypes needs sample genotypes (FORMAT/GT), "
+                         "but the input has no sample columns")
+    for line in fields.header_lines(settings.haplotypes):
+        header.add_line(line)
+    reach = spliceai_flank(settings) // 2 + settings.distance
+    records = haplotype_items(source.records(), reach=reach, samples=samples, path=display_name(input_path))
+
+    def sample_fields(item, outcome):
+        values = fields.sample_values(item, outcome)
+        return None if values is None else (fields.KEYS, values)
+
+    return records, sample_fields

@@ -65,15 +65,20 @@ def align_alternate(alt_track: np.ndarray, ref_len: int, alt_len: int, coverage:
     numpy.ndarray
         ``(coverage, 3)``: a deletion gets ``ref_len - alt_len`` float64 zero
         rows after position ``coverage // 2 + alt_len``; an insertion's
-        inserted positions collapse to their per-class maximum.
+        inserted positions collapse to their per-class maximum (SpliceAI's
+        alignment).  REF and ALT both longer than 1 (``--mnv``): the same
+        rule, REF's bases taking ALT's in order: equal lengths align one to
+        one; a longer REF's extra bases get zeros; a longer ALT's extra bases
+        collapse, with its base at REF's last, to their maximum.
     """
     half = coverage // 2
-    if ref_len > 1 and alt_len == 1:
+    if ref_len > alt_len:
         deleted = np.zeros((ref_len - alt_len, alt_track.shape[1]), dtype=np.float64)
         return np.concatenate([alt_track[: half + alt_len], deleted, alt_track[half + alt_len :]])
-    if ref_len == 1 and alt_len > 1:
-        collapsed = alt_track[half : half + alt_len].max(axis=0, keepdims=True)
-        return np.concatenate([alt_track[:half], collapsed, alt_track[half + alt_len :]])
+    if alt_len > ref_len:
+        last = half + ref_len - 1
+        collapsed = alt_track[last : half + alt_len].max(axis=0, keepdims=True)
+        return np.concatenate([alt_track[:last], collapsed, alt_track[half + alt_len :]])
     return alt_track
 
 
@@ -95,7 +100,7 @@ def delta_scores(
     alt_track
         ``(coverage - ref_len + alt_len, 3)`` float32 alternate probabilities.
     ref_len, alt_len
-        Allele lengths (not both > 1).
+        Allele lengths.
     boundary_distance
         Signed distance from the variant to the transcript's nearest exon boundary.
     mask

@@ -54,13 +54,19 @@ from spliceannot.commands._common import (
               help="vcf: every input record, annotated; per-gene: one line per ALT and gene with only "
                    "the SpliceAI entry, bgzipped and tabix-indexed (the shape of precomputed score files).")
 @options.pangolin_options
+@click.option("--haplotypes", type=click.Choice(["background", "combined"]), default=None,
+              help="Also score each ALT in every sample's haplotypes, with the other ALTs of the haplotype "
+                   "within reach in the sequence (phased GT/PS): background = the variant against its "
+                   "haplotype, combined = the whole haplotype against the genome; FORMAT SpliceAI_H1/H2 "
+                   "(docs/haplotypes.md).")
+@options.mnv()
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar on stderr (default: when stderr is a terminal).")
 def annotate(input_path, output_path, output_file, reference, annotation, distance, mask, model, output_type,
              threads, regions, write_index, precision, per_allele_fields, transcripts, iupac,
              compute, chunk_size, workers, threads_per_worker, engine, ray_address, device, batch_size, cache_path,
              no_cache, precomputed, output_mode, pangolin_mask, pangolin_cutoff, pangolin_mask_per_gene,
-             pangolin_tissue_fields, pangolin_models, progress) -> None:
+             pangolin_tissue_fields, pangolin_models, haplotypes, mnv, progress) -> None:
     """Annotate the variants of a VCF/BCF with SpliceAI delta scores (and/or Pangolin's).
 
     A drop-in for `spliceai`: the same flags, the same INFO field and, by
@@ -105,6 +111,8 @@ def annotate(input_path, output_path, output_file, reference, annotation, distan
         precomputed=precomputed,
         engine=engine,
         ray_address=ray_address,
+        haplotypes=haplotypes,
+        mnv=mnv,
     )
     if ray_address and engine != "ray":
         fail("annotate", "--ray-address needs --engine ray")

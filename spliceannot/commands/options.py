@@ -266,3 +266,13 @@ def scorer_settings(settings_type: type[Settings] | None = None, /, *, mask: int
 
         settings_type = ScorerSpec
     return settings_type(mask=bool(mask), encoding=iupac_encoding(iupac), precomputed=tuple(precomputed), **fields)
+
+
+def mnv():
+    """``--mnv``: score records whose REF and ALT are both longer than one base."""
+    return click.option(
+        "--mnv",
+        is_flag=True,
+        help="Also score records whose REF and ALT are both longer than 1 (MNVs, delins), which SpliceAI "
+             "1.3.1 prints as dots (docs/haplotypes.md).",
+    )

@@ -13,9 +13,8 @@ in forward orientation, ready for :func:`spliceannot.scoring.delta_scores`:
 :class:`HaplotypeWindowTracks` runs the windows of
 :mod:`spliceannot.haplotypes.sequence` through the model as they are;
 :class:`HaplotypeConeTracks` gets the same numbers (to float32 rounding)
-from one reference pass per tile of the genome and one cone per haplotype:
-every haplotype differs from the genome in one stretch (its first change to
-its last), which is the cone's replacement.
+through the cone engine: a background haplotype's reference window is one
+pass, the record's own change a cone over it.
 """
 
 from __future__ import annotations
@@ -26,11 +25,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from spliceannot.haplotypes.sequence import (
-    Edits,
     align_combined,
     background_windows,
     combined_window,
-    genome_alignment,
     masked_fetch,
 )
 from spliceannot.values import Variant, VariantJob
@@ -108,8 +105,9 @@ class HaplotypeWindowTracks:
 
 
 class HaplotypeConeTracks:
-    """Reference tiles of the genome and one cone per haplotype sequence (a
-    :class:`~spliceannot.engine.cone.ConeRunner`)."""
+    """The same windows through a :class:`~spliceannot.engine.cone.ConeRunner`: each haplotype's
+    reference window is one tile (one pass), the record's own change a cone over it (background);
+    the genome window, shared by every haplotype of a record and gene, is one tile (combined)."""
 
     def __init__(self, reference, runner, encoding: str = "spliceai") -> None:
         self.reference = reference
@@ -119,74 +117,53 @@ class HaplotypeConeTracks:
     def __call__(self, jobs: Sequence[HaplotypeJob], geometry: WindowGeometry) -> list[HaplotypeTracks]:
         from spliceannot.engine.cone import Substitution, TrackRequest
 
-        half = geometry.width // 2
+        half_flank = geometry.flank // 2
         tiles: list[np.ndarray] = []
-        tile_of: dict[tuple, tuple[int, int, int]] = {}  # (contig, strand, span, pos) -> (tile, start, length)
+        tile_ids: dict[tuple, int] = {}
         requests: list = []
         substitutions: list = []
         plans = []
-        slacks: dict[tuple, int] = {}  # a tile reaches beyond the window by the most any haplotype grows
+
+        def tile(key: tuple, text: str, strand: str) -> int:
+            if key not in tile_ids:
+                tile_ids[key] = len(tiles)
+                tiles.append(encode(text, strand, self.encoding))
+            return tile_ids[key]
+
+        def request(index: int, outputs: int) -> int:
+            """All outputs of a tile (it is exactly ``flank`` longer than them)."""
+            requests.append(TrackRequest(index, half_flank, outputs))
+            return len(requests) - 1
+
         for hap in jobs:
             job = hap.job
-            grown = sum(abs(len(c.alt) - len(c.ref)) for c in (*hap.cis, _own(job))) + 1
-            tile_key = (job.contig, job.strand, job.span, job.pos)
-            slacks[tile_key] = max(slacks.get(tile_key, 0), grown)
-        for hap in jobs:
-            job = hap.job
-            changes = (*hap.cis, _own(job))
-            tile_key = (job.contig, job.strand, job.span, job.pos)
-            slack = slacks[tile_key]
-            if tile_key not in tile_of:
-                lo = job.pos - 1 - half - slack
-                hi = job.pos + half + len(job.ref) + slack
-                text = masked_fetch(self.reference, job.contig, job.span)(lo, hi)
-                tile_of[tile_key] = (len(tiles), lo, hi - lo)
-                tiles.append(encode(text, job.strand, self.encoding))
-            tile, lo, length = tile_of[tile_key]
             fetch = masked_fetch(self.reference, job.contig, job.span)
-
-            def substitution(edits: Edits, out_start: int, out_length: int) -> int:
-                """Queue the haplotype ``edits`` (outputs from haplotype coordinate ``out_start``)."""
-                first, last = edits.changes[0], edits.changes[-1]
-                begin, end = first.pos - 1, last.pos - 1 + len(last.ref)
-                text = edits.text(fetch, begin, edits.locate(last.pos - 1)[0] + len(last.alt))
-                x0, ref_len, start = begin - lo, end - begin, out_start - lo
-                if job.strand == "-":
-                    grown = length + len(text) - ref_len
-                    sub = Substitution(tile, length - (x0 + ref_len), ref_len, encode(text, "-", self.encoding),
-                                       grown - (start + out_length), out_length)
-                else:
-                    sub = Substitution(tile, x0, ref_len, encode(text, "+", self.encoding), start, out_length)
-                substitutions.append(sub)
-                return len(substitutions) - 1
-
             if hap.mode == "background":
-                before = Edits(hap.cis)
-                center = before.to_haplotype(job.pos - 1)
-                coverage = geometry.coverage
-                ref_index = substitution(before, center - geometry.distance, coverage)
-                alt_index = substitution(Edits(changes), center - geometry.distance,
-                                         coverage + len(job.alt) - len(job.ref))
-                boundary = before.to_haplotype(job.pos - 1 + hap.boundary_distance) - center
-                plans.append(("background", ref_index, alt_index, None, boundary))
+                built = background_windows(fetch, _own(job), hap.cis, width=geometry.width,
+                                           boundary_distance=hap.boundary_distance)
+                index = tile(("background", hap.key()), built.reference, job.strand)
+                ref_len, grow = len(job.ref), len(job.alt) - len(job.ref)
+                start = geometry.center if job.strand == "+" else geometry.width - (geometry.center + ref_len)
+                substitutions.append(Substitution(index, start, ref_len, encode(job.alt, job.strand, self.encoding),
+                                                  half_flank, geometry.coverage + grow))
+                plans.append((request(index, geometry.coverage), len(substitutions) - 1, None,
+                              built.boundary_distance))
             else:
-                edits = Edits(changes)
-                positions, first, last = genome_alignment(edits, job.pos - 1 - geometry.distance,
-                                                          job.pos - 1 + geometry.distance)
-                start = job.pos - 1 - geometry.distance - lo
-                if job.strand == "-":
-                    start = length - (start + geometry.coverage)
-                requests.append(TrackRequest(tile, start, geometry.coverage))
-                alt_index = substitution(edits, first, last - first + 1)
-                shifted = tuple(tuple(p - first for p in group) for group in positions)
-                plans.append(("combined", len(requests) - 1, alt_index, shifted, hap.boundary_distance))
+                begin = geometry.start(job.pos)
+                genome = tile(("genome", job.contig, job.strand, job.span, job.pos),
+                              fetch(begin, begin + geometry.width), job.strand)
+                alternate, positions = combined_window(fetch, _own(job), (*hap.cis, _own(job)),
+                                                       flank=geometry.flank, distance=geometry.distance)
+                haplotype = tile(("combined", hap.key()), alternate, job.strand)
+                plans.append((request(genome, geometry.coverage), request(haplotype, len(alternate) - geometry.flank),
+                              positions, hap.boundary_distance))
         refs, alts = self.runner.run(tiles, requests, substitutions) if jobs else ([], [])
         results = []
-        for hap, (mode, ref_index, alt_index, positions, boundary) in zip(jobs, plans):
+        for hap, (ref_index, alt_index, positions, boundary) in zip(jobs, plans):
             strand = hap.job.strand
-            alt_track = _orient(alts[alt_index], strand)
-            if mode == "background":
-                results.append((_orient(alts[ref_index], strand), alt_track, boundary))
+            ref_track = _orient(refs[ref_index], strand)
+            if positions is None:
+                results.append((ref_track, _orient(alts[alt_index], strand), boundary))
             else:
-                results.append((_orient(refs[ref_index], strand), align_combined(alt_track, positions), boundary))
+                results.append((ref_track, align_combined(_orient(refs[alt_index], strand), positions), boundary))
         return results

@@ -123,6 +123,11 @@ class AtomicVariantWriter:
             self._discard()
             raise InputError(f"{path}: cannot write output: {getattr(error, 'strerror', None) or error}") from None
 
+    @property
+    def keeps_lines(self) -> bool:
+        """Whether records given with their line are written as that line (text output)."""
+        return self._text
+
     def write(self, record, line: bytes | None = None, info_keys: Sequence[str] = ()) -> None:
         """Write one record (its header must be the one given at construction).
 
