@@ -11,9 +11,11 @@ The rules (docs/haplotypes.md):
 - Haplotype 1 is the first allele of ``GT``, haplotype 2 the second; a
   haploid genotype has haplotype 1 only.
 - Another record's ALT is in cis with this record's ALT on haplotype ``h``
-  when the sample carries it on ``h`` and their phase is known: either
-  genotype is homozygous (or haploid), or both are phased (``|``) with the
-  same ``PS`` (phased genotypes without ``PS`` form one phase set).
+  when the sample carries it on ``h`` and their phase is known: the other
+  genotype is homozygous (or haploid: on the one haplotype), or both are
+  phased (``|``) with the same ``PS`` (phased genotypes without ``PS`` form
+  one phase set).  A homozygous record written unphased (``1/1``) therefore
+  takes only homozygous neighbours: phasing tools write ``1|1``.
 - A heterozygous ALT in reach whose phase with this record is not known is
   left out and counted (``unphased``); an ALT that overlaps this record's
   REF, or a cis ALT kept before it, is left out and counted (``overlap``);
@@ -164,9 +166,8 @@ def _contexts(record: _Calls, nearby: list[_Calls], reach: int) -> HaplotypeItem
             safe = np.where(valid, np.minimum(theirs, len(n.alts)), 0)
             sequence = n.sequence_alts[safe] & valid
             star = n.star_alts[safe] & valid
-            known = (record.homozygous[carriers] | n.homozygous[carriers]
-                     | (record.phased[carriers] & n.phased[carriers]
-                        & (record.phase_set[carriers] == n.phase_set[carriers])))
+            known = n.homozygous[carriers] | (record.phased[carriers] & n.phased[carriers]
+                                              & (record.phase_set[carriers] == n.phase_set[carriers]))
             _count(flags, carriers[valid & ~sequence & ~star], "symbolic")
             _count(flags, carriers[valid & sequence & ~known], "unphased")
             usable = valid & sequence & known

@@ -5,9 +5,9 @@
   ``ALLELE|SYMBOL|DS_AG|DS_AL|DS_DG|DS_DL|DP_AG|DP_AL|DP_DG|DP_DL``, one
   per gene; ``.`` where the haplotype carries no ALT of the record.
 - ``SpliceAI_H1_CIS``, ``SpliceAI_H2_CIS``: the other variants in that
-  haplotype's sequence, ``POS:REF:ALT``; ``.`` when none.
+  haplotype's sequence, ``POS-REF-ALT`` (FORMAT values cannot hold ``:``); ``.`` when none.
 - ``SpliceAI_HFLAG``: ALTs in reach left out of the sample's haplotypes,
-  ``unphased:N``, ``overlap:N``, ``symbolic:N``, ``refmismatch:N``; ``.`` when none.
+  ``unphased=N``, ``overlap=N``, ``symbolic=N``, ``refmismatch=N``; ``.`` when none.
 """
 
 from __future__ import annotations
@@ -35,12 +35,12 @@ def header_lines(mode: str) -> list[str]:
     for number in (1, 2):
         lines.append(
             f'##FORMAT=<ID=SpliceAI_H{number}_CIS,Number=.,Type=String,Description="Other variants in the '
-            f'sequence of haplotype {number} when SpliceAI_H{number} was scored. Format: POS:REF:ALT">'
+            f'sequence of haplotype {number} when SpliceAI_H{number} was scored. Format: POS-REF-ALT">'
         )
     lines.append(
         '##FORMAT=<ID=SpliceAI_HFLAG,Number=.,Type=String,Description="ALTs within reach left out of this '
         "sample's haplotypes: unphased (phase with this record unknown), overlap (overlapping this record or "
-        'another cis ALT), symbolic (not sequence), refmismatch (REF not in the FASTA). Format: REASON:COUNT">'
+        'another cis ALT), symbolic (not sequence), refmismatch (REF not in the FASTA). Format: REASON=COUNT">'
     )
     return lines
 
@@ -61,11 +61,11 @@ def sample_values(item: HaplotypeItem, outcome: Outcome) -> list[list[str]] | No
             texts, mismatched = results[index]
             entries.append(",".join(texts) if texts else ".")
             variants = item.contexts[index].cis
-            cis.append(",".join(f"{v.pos}:{v.ref}:{v.alt}" for v in variants) if variants else ".")
+            cis.append(",".join(f"{v.pos}-{v.ref}-{v.alt}" for v in variants) if variants else ".")
             refmismatch += mismatched
         flags = dict(item.flags[sample]) if item.flags else {}
         if refmismatch:
             flags["refmismatch"] = refmismatch
-        flag = ",".join(f"{name}:{count}" for name, count in sorted(flags.items())) or "."
+        flag = ",".join(f"{name}={count}" for name, count in sorted(flags.items())) or "."
         values.append([entries[0], entries[1], cis[0], cis[1], flag])
     return values
