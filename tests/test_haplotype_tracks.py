@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from toy import tiny_ensemble
 
 from spliceannot.engine.cone import ConeRunner
 from spliceannot.engine.runner import Predictor
@@ -16,7 +17,6 @@ from spliceannot.haplotypes.tracks import HaplotypeConeTracks, HaplotypeJob, Hap
 from spliceannot.readers.fasta import Reference
 from spliceannot.values import Span, Variant, VariantJob
 from spliceannot.windows import WindowGeometry
-from toy import tiny_ensemble
 
 EXAMPLE_FASTA = Path(__file__).resolve().parents[1] / "examples" / "chr16_region.fa.gz"
 CONTIG = "chr16"
