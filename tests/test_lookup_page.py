@@ -14,6 +14,7 @@ import io
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from test_lookup_http import TAGGED, HttpServer, _env
@@ -112,9 +113,9 @@ def test_primary_only_and_csv_download(page, server):
     with page.expect_download() as waiting:
         page.click("#spliceai button.csv")
     download = waiting.value
-    rows = list(csv.DictReader(io.StringIO(open(download.path()).read())))
-    raw = [t for t in server.get("/api/lookup", variant=f"{chrom}-{pos}-{ref}-{alt}", raw="1")[1]["transcripts"]
-           if t["transcript_id"] == "NM_032039.5"][0]["raw"]  # fmt: skip
+    rows = list(csv.DictReader(io.StringIO(Path(download.path()).read_text())))
+    every = server.get("/api/lookup", variant=f"{chrom}-{pos}-{ref}-{alt}", raw="1")[1]["transcripts"]
+    raw = next(t for t in every if t["transcript_id"] == "NM_032039.5")["raw"]
     assert [int(row["position"]) for row in rows] == raw["positions"]
     assert [float(row["alt_donor"]) for row in rows] == raw["alt_donor"]
     assert download.suggested_filename.endswith("NM_032039.5.csv")

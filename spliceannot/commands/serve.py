@@ -228,6 +228,9 @@ def serve(
         cache=resolve_cache(cache_path, no_cache, PROG),
         precomputed=precomputed,
     )
+    if spec.cache and spec.cache.startswith(("postgresql://", "postgres://")) and http_port is None \
+            and http_fd is None:  # fmt: skip
+        fail(PROG, "--cache postgresql://... goes with --http")
     if http_port is not None or http_fd is not None:
         if socket_path is not None or port is not None:
             fail(PROG, "use --http, --socket or --port, not several")

@@ -40,6 +40,34 @@ class GenomeSource:
         return cls(name, reference, annotation)
 
 
+class SharedCacheScorers(ScorerSet):
+    """A scorer set whose scorers for other ``-D``/``-M`` use the base scorer's PostgreSQL store."""
+
+    def _cache(self, distance: int, mask: bool):
+        from spliceannot.cache_postgres import PostgresEntryCache, PostgresScoreCache
+
+        base_cache = getattr(self.base, "cache", None)
+        if not isinstance(base_cache, (PostgresScoreCache, PostgresEntryCache)):
+            return super()._cache(distance, mask)
+        if isinstance(base_cache, PostgresEntryCache):  # Pangolin: the context names every setting
+            return base_cache.store.entries(self.base.derive(distance=distance, mask=mask).context())
+        return base_cache.store.scores(self._context(distance, mask))
+
+
+def attach_postgres(scorer, store, encoding: str) -> None:
+    """Give a freshly built scorer its cache in ``store`` (the context a SQLite cache would have)."""
+    from spliceannot.cache import context_digest
+    from spliceannot.pangolin.scorer import PangolinScorer
+
+    if isinstance(scorer, PangolinScorer):
+        scorer.cache = store.entries(scorer.context())
+        return
+    scorer.cache = store.scores(context_digest(
+        model=scorer.model_digest, annotation=scorer.annotation.digest(), distance=scorer.distance,
+        mask=scorer.mask, encoding=encoding,
+    ))  # fmt: skip
+
+
 class Genome:
     """One loaded genome: its scorers per model and ``(-D, -M)``, and its transcripts.
 
@@ -54,7 +82,7 @@ class Genome:
         Scorers kept per model for ``-D``/``-M`` other than the spec's own.
     """
 
-    def __init__(self, name: str, spec: ScorerSpec, *, max_scorers: int = MAX_SCORERS) -> None:
+    def __init__(self, name: str, spec: ScorerSpec, *, max_scorers: int = MAX_SCORERS, store=None) -> None:
         from spliceannot.group import ScorerGroup
 
         self.name = name
@@ -62,9 +90,12 @@ class Genome:
         check_inputs(spec)
         built = build_scorer(spec)
         parts = built.scorers if isinstance(built, ScorerGroup) else [built]
+        if store is not None:
+            for part in parts:
+                attach_postgres(part, store, spec.encoding)
         families = [family for family, _ in model_families(spec)]
         self.scorers: dict[str, ScorerSet] = {
-            family: ScorerSet(
+            family: SharedCacheScorers(
                 part,
                 model_digest=part.model_digest,
                 encoding=spec.encoding,
@@ -114,12 +145,21 @@ class Genome:
 
 
 def load_genomes(sources: list[GenomeSource], spec: ScorerSpec, *, max_scorers: int = MAX_SCORERS) -> dict[str, Genome]:
-    """Every ``--genome``, in the order given, with ``spec``'s model and options and all transcripts."""
+    """Every ``--genome``, in the order given, with ``spec``'s model and options and all transcripts.
+
+    ``spec.cache`` may be a ``postgresql://`` URL: one store then serves every genome and model.
+    """
+    from spliceannot.cache_postgres import PostgresStore, is_postgres_url
+
+    store = None
+    if is_postgres_url(spec.cache):
+        store = PostgresStore(spec.cache)
+        spec = replace(spec, cache=None)
     genomes: dict[str, Genome] = {}
     for source in sources:
         if source.name in genomes:
             raise ValueError(f"--genome {source.name} given twice")
         own = replace(spec, reference=source.reference, annotation=source.annotation, transcripts="all",
                       precomputed=())  # fmt: skip
-        genomes[source.name] = Genome(source.name, own, max_scorers=max_scorers)
+        genomes[source.name] = Genome(source.name, own, max_scorers=max_scorers, store=store)
     return genomes
