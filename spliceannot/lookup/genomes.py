@@ -130,7 +130,9 @@ class Genome:
         contig = self.reference.resolve(chrom)
         if contig is None:
             raise ValueError(f"contig {chrom} is not in the genome")
-        return self.reference.fetch(contig, max(start0, 0), end0).upper()
+        if start0 < 0 or end0 > self.reference.length(contig):
+            raise ValueError(f"the position is off contig {chrom} (1-{self.reference.length(contig)})")
+        return self.reference.fetch(contig, start0, end0).upper()
 
     def describe(self) -> dict:
         """What ``/health`` and the page say about this genome."""

@@ -80,6 +80,6 @@ def resolve_variant(
     model = coding_model(transcripts.rows[row], transcripts.details[row])
     try:
         variant = to_genomic(model, hgvs.change, lambda start, end: fetch(model.chrom, start, end))
-    except HgvsError as error:
+    except ValueError as error:  # HgvsError, or a position off the contig
         raise VariantError(f"{text.strip()}: {error}") from None
     return variant, transcripts.details[row].transcript_id
