@@ -16,8 +16,15 @@ from spliceannot.commands._common import fail, handle_signals, log_to_stderr
 @click.option("-o", "--output", required=True, metavar="OUT.png|svg|pdf",
               help="Figure file: one variant -> this file; several -> OUT.<ID>.png each, or one "
                    "multi-page PDF.")
+@click.option("--cis", multiple=True, metavar="VARIANT",
+              help="Another variant on the same haplotype (repeatable): plot the variant in its haplotype, "
+                   "the cis variants marked (one VARIANT; see --haplotypes).")
+@click.option("--haplotypes", type=click.Choice(["background", "combined"]), default=None,
+              help="With --cis: background = the haplotype without the variant against it with it "
+                   "(default); combined = the genome against the whole haplotype.")
+@options.mnv()
 @options.scoring_options()
-def plot(variants, vcf_path, output, **scoring) -> None:
+def plot(variants, vcf_path, output, cis, haplotypes, mnv, **scoring) -> None:
     """Plot reference and alternate acceptor/donor probabilities around variants.
 
     VARIANT is CHROM:POS:REF:ALT (1-based POS).  Each transcript containing
@@ -27,14 +34,17 @@ def plot(variants, vcf_path, output, **scoring) -> None:
     annotate writes for the same -R/-A/-D/-M/-m.  With a Pangolin model
     (-m pangolin) each strand with genes gets one panel of the four tissues'
     change in P(splice) and their loss/gain envelope, labelled with each
-    gene's Pangolin gain and loss.
+    gene's Pangolin gain and loss.  With --cis, the variant is scored on a
+    haplotype carrying the cis variants too (as annotate --haplotypes).
     """
     from spliceannot.errors import InputError, ModelError
     from spliceannot.pipeline import AnnotateSettings
     from spliceannot.viz.plot import plot_variants
     from spliceannot.viz.variants import parse_variant, variants_from_vcf
 
-    settings = options.scorer_settings(AnnotateSettings, **scoring, workers=1, cache=None)
+    settings = options.scorer_settings(AnnotateSettings, **scoring, workers=1, cache=None, mnv=mnv)
+    if cis and not haplotypes:
+        haplotypes = "background"
     try:
         with handle_signals(), log_to_stderr("spliceannot plot"):
             if vcf_path:
@@ -43,7 +53,11 @@ def plot(variants, vcf_path, output, **scoring) -> None:
                 chosen = [(parse_variant(text), None) for text in variants]
             else:
                 raise InputError("give at least one VARIANT (CHROM:POS:REF:ALT) or --vcf FILE")
-            paths, _ = plot_variants(settings, [v for v, _ in chosen], output, [i for _, i in chosen])
+            if haplotypes and len(chosen) != 1:
+                raise InputError("--cis/--haplotypes plot one VARIANT in its haplotype: give exactly one")
+            cis_variants = [parse_variant(text) for text in cis]
+            paths, _ = plot_variants(settings, [v for v, _ in chosen], output, [i for _, i in chosen],
+                                     cis=cis_variants, haplotypes=haplotypes)
     except (InputError, ModelError, ValueError) as error:
         fail("plot", str(error))
     except OSError as error:

@@ -58,6 +58,9 @@ class VariantLandscape:
     distance: int
     panels: tuple[TranscriptLandscape, ...]
     overlapping: tuple[Transcript, ...]
+    # other variants in the sequence (a haplotype's): (x position, label), and a line saying how
+    marks: tuple[tuple[int, str], ...] = ()
+    note: str = ""
 
     @property
     def label(self) -> str:

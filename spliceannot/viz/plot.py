@@ -68,7 +68,8 @@ def draw_landscape(view: VariantLandscape):
                 _draw_track(axes[2 * index + offset], view, panel, site, drawn)
         _draw_exons(axes[-1], view, drawn)
         title = view.label if not view.ident or view.ident == "." else f"{view.ident}  {view.label}"
-        figure.suptitle(f"{title}   (-D {view.distance})", fontsize=11)
+        note = f"\n{view.note}" if view.note else ""
+        figure.suptitle(f"{title}   (-D {view.distance}){note}", fontsize=11)
     return figure, drawn
 
 
@@ -81,6 +82,8 @@ def _draw_track(
     axis.plot(x, panel.reference[:, column], color=style.REFERENCE_COLOUR, label="reference")
     axis.plot(x, panel.alternate[:, column], color=colour, ls="--", label="alternate")
     axis.axvline(view.variant.pos, color="black", lw=0.8, alpha=0.5)
+    for where, text in view.marks:  # the haplotype's other variants
+        axis.axvline(where, color=style.CIS_COLOUR, lw=0.9, ls=":", gid=f"cis-{text}")
     axis.set_ylim(-0.03, 1.18)
     axis.set_ylabel(f"P({name})")
     symbol = panel.entry.symbol
@@ -210,7 +213,8 @@ def exon_spans(transcript: Transcript) -> list[tuple[int, int]]:
 
 
 def plot_variants(
-    settings, variants: Sequence, output: str | Path, idents: Sequence[str | None] | None = None
+    settings, variants: Sequence, output: str | Path, idents: Sequence[str | None] | None = None,
+    *, cis: Sequence = (), haplotypes: str | None = None,
 ) -> tuple[list[Path], list[Drawn]]:
     """Score ``variants`` as ``annotate`` would with ``settings`` and write their figures to ``output``.
 
@@ -226,6 +230,10 @@ def plot_variants(
         :class:`~spliceannot.windows.Variant` objects.
     output
         ``.png``/``.svg`` (one file per variant) or ``.pdf`` (one page each).
+    cis, haplotypes
+        Other variants on the haplotype of the (one) variant, and how it is
+        scored with them (``background``/``combined``, as ``annotate
+        --haplotypes``): the haplotype's tracks, the cis variants marked.
     """
     import dataclasses
 
@@ -240,7 +248,13 @@ def plot_variants(
     settings = dataclasses.replace(settings, cache=None, precomputed=())
     scorer = build_scorer(settings)
     try:
-        if isinstance(scorer, PangolinScorer):
+        if haplotypes:
+            from spliceannot.viz.haplotype_landscape import haplotype_landscape
+
+            if isinstance(scorer, PangolinScorer) or len(variants) != 1:
+                raise ValueError("--cis/--haplotypes: give one variant, scored with a SpliceAI model")
+            views = [haplotype_landscape(scorer, variants[0], cis, haplotypes, (idents or [None])[0])]
+        elif isinstance(scorer, PangolinScorer):
             views = pangolin_landscapes(scorer, variants, idents)
         else:
             views = landscapes(scorer, variants, idents)

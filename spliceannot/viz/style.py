@@ -22,6 +22,7 @@ REFERENCE_COLOUR = "#7f7f7f"
 EXON_COLOUR = "#333333"
 GAIN_COLOUR = "#009E73"
 LOSS_COLOUR = "#CC79A7"
+CIS_COLOUR = "#E69F00"  # the other variants of a haplotype
 SERIES_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
 BASE_COLOURS = {"A": "#109648", "C": "#255C99", "G": "#F7B32B", "T": "#D62839", "N": "#999999"}
 
