@@ -83,7 +83,7 @@ def main(argv=None) -> int:
             one, two = best(first.entries), best(second.entries)
             both = best(first.haplotypes[0][0] or ())
             margin = min(abs(both - one), abs(both - two))
-            label = lambda v: f"{v.chrom}:{v.pos}:{v.ref}:{v.alt}"  # noqa: E731
+            label = lambda v: f"{v.chrom}:{v.pos}:{v.ref}:{v.alt}"
             print(f"{gene}\t{strand}\t{motif}\t{label(v1)}\t{label(v2)}\t{one:.2f}\t{two:.2f}\t{both:.2f}\t{margin:.2f}",
                   flush=True)
     return 0
