@@ -307,3 +307,53 @@ def test_input_errors_are_one_line(tmp_path, reference, tiny_model, table):
         assert words in result.stderr and str(path) in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1
         assert not (tmp_path / "out.vcf").exists()
+
+
+def test_serve_scores_variants_in_cis_as_annotate_does(tmp_path, reference, tiny_model, table):
+    import json
+    import sys
+
+    rows = records(reference)
+    pair = [rows[1], rows[2], rows[3]]  # two SNVs and an insertion, all within reach
+    vcf = write_vcf(tmp_path / "in.vcf", [(p, r, a, ["0|1"] * 5) for p, r, a, _ in pair])
+    expected = annotate(tiny_model, table, vcf, "--haplotypes", "combined")
+    request = {"id": 7, "haplotype": "combined", "distance": DISTANCE,
+               "variants": [{"chrom": "chr16", "pos": p, "ref": r, "alt": a} for p, r, a, _ in pair]}
+    bad = {"id": 8, "variants": [{"chrom": "chr16", "pos": pair[0][0], "ref": pair[0][1], "alt": "A"},
+                                 {"chrom": "chr16", "pos": pair[0][0], "ref": pair[0][1], "alt": "C"}]}
+    lines = json.dumps(request) + "\n" + json.dumps(bad) + "\n"
+    done = subprocess.run(
+        [sys.executable, "-m", "spliceannot", "serve", "-R", str(FASTA), "-A", str(table), "-m", str(tiny_model),
+         "-D", str(DISTANCE), "--no-cache"],
+        input=lines.encode(), capture_output=True, timeout=120, check=False,
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    reply, error = [json.loads(line) for line in done.stdout.splitlines()][1:]
+    assert reply["id"] == 7 and reply["haplotype"] == "combined"
+    for row, variant in zip(expected, reply["variants"]):
+        fields = sample_fields(row)[0]
+        assert variant["scores"] == info(row).split(",")
+        assert variant["haplotype_scores"] == fields["SpliceAI_H2"].split(",")
+        assert [c.split("-", 1)[1] for c in variant["cis"]] == fields["SpliceAI_H2_CIS"].split(",")
+    assert error["id"] == 8 and "overlap" in error["error"]
+
+
+def test_plot_draws_the_haplotype_scores(tmp_path, reference, tiny_model, table):
+    from spliceannot.factory import ScorerSpec
+    from spliceannot.values import Variant
+    from spliceannot.viz.plot import plot_variants
+
+    rows = records(reference)
+    vcf = write_vcf(tmp_path / "in.vcf", [(p, r, a, ["0|1"] * 5) for p, r, a, _ in rows[1:3]])
+    expected = annotate(tiny_model, table, vcf, "--haplotypes", "background")
+    (pos, ref, alt, _), (cis_pos, cis_ref, cis_alt, _) = rows[1], rows[2]
+    settings = ScorerSpec(reference=str(FASTA), annotation=str(table), model=str(tiny_model), distance=DISTANCE)
+    paths, drawn = plot_variants(settings, [Variant("chr16", pos, ref, alt)], tmp_path / "hap.svg",
+                                 cis=[Variant("chr16", cis_pos, cis_ref, cis_alt)], haplotypes="background")
+    entries = sample_fields(expected[0])[0]["SpliceAI_H2"].split(",")
+    shown = {(label.symbol, label.field): (label.score, label.position) for label in drawn[0].labels}
+    for entry in entries:
+        parts = entry.split("|")
+        for index, name in enumerate(("AG", "AL", "DG", "DL")):
+            assert shown[(parts[1], name)] == (parts[2 + index], int(parts[6 + index]))
+    assert "cis-chr16" in paths[0].read_text()

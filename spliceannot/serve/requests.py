@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 from spliceannot.annotate import Record
@@ -29,6 +30,18 @@ class ScoreRequest:
 
 
 @dataclass(frozen=True)
+class CisRequest:
+    """Score several variants of one haplotype (``{"variants": [...]}``): each alone (as
+    ``annotate`` does) and in the haplotype (``annotate --haplotypes``, ``mode``)."""
+
+    id: Any
+    records: tuple[Record, ...]
+    distance: int
+    mask: bool
+    mode: str = "background"
+
+
+@dataclass(frozen=True)
 class ControlRequest:
     """``{"op": "health"}`` or ``{"op": "shutdown"}``."""
 
@@ -44,7 +57,9 @@ class BadRequest:
     error: str
 
 
-Request = ScoreRequest | ControlRequest | BadRequest
+Request = ScoreRequest | CisRequest | ControlRequest | BadRequest
+HAPLOTYPE_MODES = ("background", "combined")
+MAX_CIS_VARIANTS = 64  # variants of one {"variants": [...]} request
 CONTROL_OPS = ("health", "shutdown")
 MODEL_NAMES = ("spliceai", "pangolin")  # the model families a request may ask for, in reply order
 
@@ -153,22 +168,13 @@ def parse_request(
             if op not in CONTROL_OPS:
                 raise _Invalid(f"op: expected one of {', '.join(CONTROL_OPS)}, got {_shown(op)}")
             return ControlRequest(op, message.get("id", NO_ID))
+        if "variants" in message:
+            return _cis_request(message, ident, distance, mask, models)
         missing = [key for key in ("chrom", "pos", "ref", "alt") if key not in message]
         if missing:
             raise _Invalid(f"missing field{'s' if len(missing) > 1 else ''}: {', '.join(missing)}")
-        pos = message["pos"]
-        if not _is_int(pos) or pos < 1:
-            raise _Invalid(f"pos: expected an integer >= 1, got {_shown(pos)}")
-        ref = message["ref"]
-        if not isinstance(ref, str) or not ref.isascii() or not ref.isalpha():
-            raise _Invalid(f"ref: expected bases (letters), got {_shown(ref)}")
-        wanted_distance = message.get("distance", distance)
-        if not _is_int(wanted_distance) or not 0 <= wanted_distance <= MAX_DISTANCE:
-            raise _Invalid(
-                f"distance: expected an integer from 0 to {MAX_DISTANCE}, "
-                f"got {_shown(wanted_distance)}"
-            )
-        wanted_mask = _flag("mask", message.get("mask", int(mask)))
+        pos, ref = _position(message)
+        wanted_distance, wanted_mask = _distance_mask(message, distance, mask)
         wanted_models = _models(message["models"], models) if "models" in message else models
         wanted_pangolin_mask = _flag(
             "pangolin_mask", message.get("pangolin_mask", int(pangolin_mask))
@@ -179,3 +185,57 @@ def parse_request(
         )
     except _Invalid as error:
         return BadRequest(ident, str(error))
+
+
+def _position(message: dict) -> tuple[int, str]:
+    pos = message["pos"]
+    if not _is_int(pos) or pos < 1:
+        raise _Invalid(f"pos: expected an integer >= 1, got {_shown(pos)}")
+    ref = message["ref"]
+    if not isinstance(ref, str) or not ref.isascii() or not ref.isalpha():
+        raise _Invalid(f"ref: expected bases (letters), got {_shown(ref)}")
+    return pos, ref
+
+
+def _distance_mask(message: dict, distance: int, mask: bool) -> tuple[int, bool]:
+    wanted_distance = message.get("distance", distance)
+    if not _is_int(wanted_distance) or not 0 <= wanted_distance <= MAX_DISTANCE:
+        raise _Invalid(
+            f"distance: expected an integer from 0 to {MAX_DISTANCE}, got {_shown(wanted_distance)}"
+        )
+    return wanted_distance, _flag("mask", message.get("mask", int(mask)))
+
+
+def _cis_request(message: dict, ident: Any, distance: int, mask: bool, models: tuple[str, ...]) -> CisRequest:
+    """``{"variants": [{"chrom", "pos", "ref", "alt"}, ...], "haplotype": MODE}``: variants in cis."""
+    if "spliceai" not in models:
+        raise _Invalid("variants: haplotypes are scored with SpliceAI, which this server has not loaded")
+    items = message["variants"]
+    if not isinstance(items, list) or not items or len(items) > MAX_CIS_VARIANTS:
+        raise _Invalid(f"variants: expected a list of 1 to {MAX_CIS_VARIANTS} variants, got {_shown(items)}")
+    records = []
+    for number, item in enumerate(items, 1):
+        if not isinstance(item, dict):
+            raise _Invalid(f"variants[{number}]: expected an object with chrom, pos, ref, alt")
+        missing = [key for key in ("chrom", "pos", "ref", "alt") if key not in item]
+        if missing:
+            raise _Invalid(f"variants[{number}]: missing field{'s' if len(missing) > 1 else ''}: {', '.join(missing)}")
+        pos, ref = _position(item)
+        alts = _alleles(item["alt"])
+        if len(alts) != 1:
+            raise _Invalid(f"variants[{number}]: one ALT per variant of a haplotype, got {_shown(item['alt'])}")
+        records.append(Record(_chrom(item["chrom"]), pos, ref.upper(), (alts[0].upper(),)))
+    if len({r.chrom for r in records}) > 1:
+        raise _Invalid("variants: the variants of one haplotype must be on one contig")
+    ordered = sorted(records, key=lambda r: r.pos)
+    for first, second in pairwise(ordered):
+        if second.pos < first.pos + len(first.ref):
+            raise _Invalid(
+                f"variants: {first.chrom}:{first.pos} and {second.chrom}:{second.pos} overlap; "
+                "one haplotype cannot carry both"
+            )
+    mode = message.get("haplotype", "background")
+    if mode not in HAPLOTYPE_MODES:
+        raise _Invalid(f"haplotype: expected one of {', '.join(HAPLOTYPE_MODES)}, got {_shown(mode)}")
+    wanted_distance, wanted_mask = _distance_mask(message, distance, mask)
+    return CisRequest(ident, tuple(records), wanted_distance, wanted_mask, mode)

@@ -17,6 +17,7 @@ from spliceannot.serve.requests import (
     MODEL_NAMES,
     NO_ID,
     BadRequest,
+    CisRequest,
     ControlRequest,
     Request,
     ScoreRequest,
@@ -130,6 +131,9 @@ class Responder:
                 replies.append(self.control(request))
                 continue
             self.served += 1
+            if isinstance(request, CisRequest):
+                replies.append(self._haplotype(request))
+                continue
             if isinstance(request, BadRequest):
                 self.errors += 1
                 replies.append(error_reply(request.id, request.error))
@@ -148,6 +152,41 @@ class Responder:
             self.unscored += not scored
             replies.append(reply)
         return replies
+
+    def _haplotype(self, request: CisRequest) -> dict:
+        """Each variant of a ``{"variants": [...]}`` request alone and in the haplotype of all."""
+        from spliceannot.haplotypes.scorer import HaplotypeScorer
+        from spliceannot.values import CisContext, Variant
+
+        try:
+            scorer = self.scorers[SPLICEAI].get(request.distance, request.mask)
+            reach = scorer.geometry.width // 2
+            records = []
+            for record in request.records:
+                cis = tuple(
+                    Variant(other.chrom, other.pos, other.ref, other.alts[0])
+                    for other in request.records
+                    if other is not record and other.pos <= record.pos + reach
+                    and other.pos + len(other.ref) - 1 >= record.pos - reach
+                )
+                records.append(Record(record.chrom, record.pos, record.ref, record.alts,
+                                      contexts=(CisContext(record.alts[0], cis),)))
+            outcomes = HaplotypeScorer(scorer, scorer.tracks.haplotypes, request.mode).score(records)
+        except Exception as error:  # answered, never fatal
+            log.exception("scoring a haplotype request failed")
+            self.errors += 1
+            return error_reply(request.id, f"internal error while scoring: {type(error).__name__}: {error}")
+        variants = []
+        for record, outcome in zip(records, outcomes):
+            fields = model_fields(SPLICEAI, outcome)
+            entries = outcome.haplotypes[0][0] if outcome.haplotypes else None
+            fields["haplotype_scores"] = list(entries) if entries else []
+            fields["cis"] = [f"{c.chrom}-{c.pos}-{c.ref}-{c.alt}" for c in record.contexts[0].cis]
+            variants.append(fields)
+        scored = any(outcome.reason is None for outcome in outcomes)
+        self.scored += scored
+        self.unscored += not scored
+        return {"id": request.id, "haplotype": request.mode, "variants": variants}
 
     def _score(
         self, model: str, distance: int, mask: bool, records: list[Record]
