@@ -357,3 +357,41 @@ def test_plot_draws_the_haplotype_scores(tmp_path, reference, tiny_model, table)
         for index, name in enumerate(("AG", "AL", "DG", "DL")):
             assert shown[(parts[1], name)] == (parts[2 + index], int(parts[6 + index]))
     assert "cis-chr16" in paths[0].read_text()
+
+
+@pytest.mark.slow
+def test_workers_ray_and_the_cache_give_the_one_process_output(tmp_path, reference, tiny_model, table):
+    import sys
+
+    pytest.importorskip("ray")
+    rows = records(reference)
+    vcf = write_vcf(tmp_path / "in.vcf", rows * 1)
+    base = [sys.executable, "-m", "spliceannot", "annotate", "-I", str(vcf), "-R", str(FASTA), "-A", str(table),
+            "-m", str(tiny_model), "-D", str(DISTANCE), "--haplotypes", "combined", "--chunk-size", "2",
+            "--no-progress"]
+    runs = {
+        "one": ["--workers", "1", "--no-cache"],
+        "processes": ["--workers", "2", "--no-cache"],
+        "ray": ["--engine", "ray", "--workers", "2", "--no-cache"],
+        "cache-fill": ["--workers", "1", "--cache", str(tmp_path / "c.sqlite")],
+        "cache-read": ["--workers", "1", "--cache", str(tmp_path / "c.sqlite")],
+    }
+    outputs, logs = {}, {}
+    for name, extra in runs.items():
+        done = subprocess.run([*base, *extra, "-O", str(tmp_path / f"{name}.vcf")], capture_output=True, text=True,
+                              timeout=300, check=False)
+        assert done.returncode == 0, done.stderr
+        outputs[name] = [line for line in (tmp_path / f"{name}.vcf").read_text().splitlines()
+                         if not line.startswith("##spliceannotCommand")]
+        logs[name] = done.stderr
+    import re
+
+    assert sum(1 for line in outputs["one"] if re.search(r"[:,]\d+-[ACGT]+-[ACGT]+", line)) >= 4
+    for name in runs:
+        assert outputs[name] == outputs["one"], name
+    assert "from the cache" in logs["cache-read"]
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "c.sqlite") as connection:
+        keys = [row[0] for row in connection.execute("SELECT variant FROM scores")]
+    assert any("|combined@" in key for key in keys)
