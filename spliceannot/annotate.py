@@ -1,7 +1,7 @@
 """Scoring VCF records the way SpliceAI 1.3.1 does, in batches.
 
 :class:`VariantScorer` is the pure(ish) core: records in, INFO entries or a
-pass-through reason out.  :func:`annotate_records` streams pysam records
+pass-through reason out.  :mod:`spliceannot.stream` streams pysam records
 through it in chunks (so memory does not grow with the input) and writes
 them; :func:`spliceannot.pipeline.annotate_vcf` opens the files.
 """
@@ -9,14 +9,13 @@ them; :func:`spliceannot.pipeline.annotate_vcf` opens the files.
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from spliceannot.cache import transcript_key, variant_key
-from spliceannot.entry import INFO_KEY, entry_values, format_entry, format_score, set_per_allele
+from spliceannot.entry import entry_values, format_entry, format_score
 from spliceannot.outcome import (
     CHROM_END,
     COMPUTED,
@@ -30,15 +29,12 @@ from spliceannot.outcome import (
     REF_MISMATCH,
     REF_TOO_LONG,
     Outcome,
-    Summary,
 )
 from spliceannot.readers.annotation import Annotation
 from spliceannot.readers.fasta import Reference
-from spliceannot.readers.vcf import NOT_TEXT
 from spliceannot.scoring import DeltaScores, delta_scores
 from spliceannot.tracks import window_key
 from spliceannot.values import Record, Span, Variant, VariantJob
-from spliceannot.writers.samples import splice_format
 from spliceannot.windows import WindowGeometry
 
 log = logging.getLogger(__name__)
@@ -299,117 +295,3 @@ def _keep_best(best: dict, job: _Job, values: tuple | None) -> None:
             merged[column] = values[column]
             merged[column + 4] = values[column + 4]
     best[key] = tuple(merged)
-
-
-def record_view(record) -> Record:
-    """A :class:`Record` from a pysam VariantRecord.
-
-    A CHROM, REF or ALT that is not UTF-8 (an ALT that is not ASCII) becomes
-    ``<not UTF-8>``, so the record passes through unscored (contig not in
-    FASTA, REF mismatch or no scorable ALT).
-    """
-
-    def text(read):
-        try:
-            return read()
-        except UnicodeDecodeError:
-            return NOT_TEXT
-
-    alts = text(lambda: tuple(alt if alt.isascii() else NOT_TEXT for alt in record.alts or ()))
-    return Record(
-        chrom=text(lambda: record.chrom),
-        pos=record.pos,
-        ref=text(lambda: record.ref or ""),
-        alts=(alts,) if alts == NOT_TEXT else alts,
-    )
-
-
-def record_views(items: Sequence) -> list[Record]:
-    """:func:`record_view` of each :class:`~spliceannot.readers.vcf.InputRecord` (what crosses to
-    workers), with the local haplotypes of its samples when it has them (``--haplotypes``)."""
-    views = []
-    for item in items:
-        view = record_view(item.record)
-        contexts = getattr(item, "contexts", ())
-        views.append(replace(view, contexts=contexts) if contexts else view)
-    return views
-
-
-def chunked(items: Iterable, size: int) -> Iterable[list]:
-    chunk: list = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
-def annotate_records(
-    records: Iterable,
-    pool,
-    write: Callable[..., None],
-    *,
-    chunk_size: int = 64,
-    per_allele_fields: bool = False,
-    progress: Callable[[int], None] | None = None,
-    sample_fields: Callable | None = None,
-    record_values: bool = True,
-) -> Summary:
-    """Score records in chunks and write each, in input order.
-
-    Parameters
-    ----------
-    records
-        :class:`~spliceannot.readers.vcf.InputRecord` items (their header
-        must define the SpliceAI INFO field, and the per-allele fields when
-        asked for).
-    pool
-        A :class:`~spliceannot.parallel.Pool` (one scorer in this process,
-        worker processes, or Ray actors); a scorer may be Pangolin's or a
-        group of models, whose outcomes carry their INFO fields in ``fields``.
-    write
-        Called as ``write(pysam_record, line, info_keys)`` for each record,
-        annotated or not, in input order: ``info_keys`` are the INFO keys set.
-    chunk_size
-        Records scored together (memory is bounded by this, not the input).
-    sample_fields
-        Called as ``sample_fields(item, outcome)``: ``(keys, values per
-        sample)`` of FORMAT fields to set, or None (``--haplotypes``).
-    record_values
-        Also set those values on the pysam record (the writer formats the
-        record rather than splicing its line: BCF output, or no line).
-    """
-    summary = Summary()
-    started = time.perf_counter()
-    for chunk, outcomes in pool.map_ordered(pool.chunks(records, chunk_size)):
-        for item, outcome in zip(chunk, outcomes):
-            summary.count(item, outcome)
-            record = item.record
-            keys: tuple[str, ...] = ()
-            if outcome.reason is None and outcome.entries:
-                record.info[INFO_KEY] = ",".join(outcome.entries)
-                keys = (INFO_KEY,)
-                if per_allele_fields:
-                    keys += set_per_allele(record, outcome.per_allele)
-            for key, value in outcome.fields.items():  # other models of the pass (Pangolin)
-                record.info[key] = value
-                keys += (key,)
-            line = item.line
-            formats = sample_fields(item, outcome) if sample_fields is not None else None
-            if formats is not None:
-                format_keys, values = formats
-                if record_values or line is None:
-                    for sample, sample_values in zip(record.samples.values(), values):
-                        for key, value in zip(format_keys, sample_values):
-                            sample[key] = value
-                if line is not None:
-                    line = splice_format(line, format_keys, values)
-            write(record, line, keys)
-            summary.written += 1
-        if progress is not None:
-            progress(len(chunk))
-    summary.retried = pool.retried
-    summary.seconds = time.perf_counter() - started
-    return summary

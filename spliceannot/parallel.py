@@ -47,12 +47,12 @@ class InProcessPool:
         self.scorer = scorer
 
     def chunks(self, records: Iterable, size: int) -> Iterator[list]:
-        from spliceannot.annotate import chunked
+        from spliceannot.stream import chunked
 
         return chunked(records, size)
 
     def map_ordered(self, chunks: Iterable[list]) -> Iterator[tuple[list, list]]:
-        from spliceannot.annotate import record_views
+        from spliceannot.stream import record_views
 
         return ((chunk, self.scorer.score(record_views(chunk))) for chunk in chunks)
 
@@ -115,7 +115,7 @@ class ScoringPool:
         )
 
     def chunks(self, records: Iterable, size: int) -> Iterator[list]:
-        from spliceannot.annotate import chunked
+        from spliceannot.stream import chunked
 
         return chunked(records, size)
 
@@ -126,7 +126,7 @@ class ScoringPool:
         workers are busy even on a short input and each piece keeps nearby
         variants together (they share reference tiles).
         """
-        from spliceannot.annotate import record_views
+        from spliceannot.stream import record_views
 
         pending: deque = deque()
         try:

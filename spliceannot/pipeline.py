@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from spliceannot import __version__
-from spliceannot.annotate import VariantScorer, annotate_records
+from spliceannot.annotate import VariantScorer
 from spliceannot.entry import per_allele_header_lines
 from spliceannot.errors import InputError
 from spliceannot.factory import ScorerSpec, build_scorer, check_inputs, info_headers, model_families
 from spliceannot.outcome import Summary
 from spliceannot.readers.vcf import open_variants
+from spliceannot.stream import annotate_records
 from spliceannot.writers.vcf import AtomicVariantWriter, output_type_for
 
 log = logging.getLogger(__name__)

@@ -33,7 +33,7 @@ def test_an_annotation_travels_as_its_rows():
 
 def test_worker_processes_score_with_the_parents_rows(tmp_path, tiny_model):
     from spliceannot import parallel
-    from spliceannot.annotate import record_view
+    from spliceannot.stream import record_view
     from spliceannot.factory import build_scorer
     from spliceannot.pipeline import AnnotateSettings
 
@@ -74,7 +74,7 @@ def test_a_bad_annotation_fails_in_the_parent_before_any_worker_starts(tmp_path,
 @pytest.mark.slow
 def test_ray_actors_score_with_the_drivers_rows(tmp_path, tiny_model):
     pytest.importorskip("ray")
-    from spliceannot.annotate import record_view
+    from spliceannot.stream import record_view
     from spliceannot.cluster.annotate_pool import RayScoringPool
     from spliceannot.cluster.connection import RaySettings, connect, disconnect
     from spliceannot.factory import build_scorer

@@ -36,6 +36,8 @@ NO_CIRCLES = (
     "spliceannot.encoding",
     "spliceannot.tracks",
     "spliceannot.annotate",
+    "spliceannot.stream",
+    "spliceannot.haplotypes",
     "spliceannot.engine",
     "spliceannot.scoring",
     "spliceannot.entry",

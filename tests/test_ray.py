@@ -116,7 +116,7 @@ def _records(vcf: Path) -> list:
 
 def test_a_killed_worker_is_restarted_and_its_shards_scored_again(genome, tiny_model, tmp_path):
     """SIGKILL one actor while shards are in flight: nothing lost, nothing twice, same outcomes."""
-    from spliceannot.annotate import record_view
+    from spliceannot.stream import record_view
     from spliceannot.cluster.annotate_pool import RayScoringPool
     from spliceannot.cluster.connection import RaySettings, connect, disconnect
     from spliceannot.factory import build_scorer

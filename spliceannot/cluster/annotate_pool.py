@@ -75,7 +75,7 @@ class RayScoringPool:
         return genomic_shards(records, size, self.gap, self.workers)
 
     def map_ordered(self, chunks: Iterable[list]) -> Iterator[tuple[list, list]]:
-        from spliceannot.annotate import record_views
+        from spliceannot.stream import record_views
 
         return self.pool.map_ordered(chunks, "score", lambda chunk: self.shard(record_views(chunk)))
 
