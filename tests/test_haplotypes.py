@@ -395,3 +395,70 @@ def test_workers_ray_and_the_cache_give_the_one_process_output(tmp_path, referen
     with sqlite3.connect(tmp_path / "c.sqlite") as connection:
         keys = [row[0] for row in connection.execute("SELECT variant FROM scores")]
     assert any("|combined@" in key for key in keys)
+
+
+# --------------------------------------------------------------------------- --mnv
+
+
+def mnv_by_hand(reference, model, gene, pos, ref, alt) -> str:
+    """SpliceAI's windows with REF replaced by ALT, the tracks aligned base by base (REF's bases take
+    ALT's in order; extra REF bases 0; extra ALT bases collapse into REF's last by their maximum)."""
+    from spliceannot.encoding import one_hot
+    from spliceannot.engine.runner import Predictor
+
+    name, _, strand, tx_start, tx_end = gene[:5]
+    width = FLANK + 2 * DISTANCE + 1
+    start = pos - 1 - width // 2
+    window = "".join(reference.fetch("chr16", i, i + 1).upper() if tx_start <= i < tx_end else "N"
+                     for i in range(start, start + width))
+    alternate = window[: width // 2] + alt + window[width // 2 + len(ref):]
+    texts = [window, alternate]
+    if strand == "-":
+        texts = ["".join(COMPLEMENT[b] for b in reversed(t)) for t in texts]
+    ref_track, alt_track = Predictor(model, device="cpu").predict([one_hot(t) for t in texts])
+    if strand == "-":
+        ref_track, alt_track = ref_track[::-1], alt_track[::-1]
+    half = DISTANCE
+    rows = []
+    for i in range(2 * DISTANCE + 1):
+        k = i - half
+        if k < 0:
+            rows.append(alt_track[i])
+        elif k < len(ref):
+            shared = min(len(ref), len(alt))
+            if k < shared - 1 or (k == shared - 1 and len(alt) <= len(ref)):
+                rows.append(alt_track[half + k])
+            elif k == shared - 1:
+                rows.append(alt_track[half + k : half + len(alt)].max(axis=0))
+            else:
+                rows.append(np.zeros(3))
+        else:
+            rows.append(alt_track[i + len(alt) - len(ref)])
+    dtype = np.float64 if len(ref) > len(alt) else np.float32
+    aligned = np.array(rows, dtype=dtype)
+    scores = delta_scores(ref_track, aligned, ref_len=1, alt_len=1, boundary_distance=0, mask=False)
+    return format_entry(alt, name, scores)
+
+
+@pytest.mark.parametrize("compute", ["cone", "window"])
+def test_mnv_and_delins_are_scored_with_mnv_only(tmp_path, reference, tiny_model, table, compute):
+    from spliceannot.engine.weights import load_model
+
+    r = reference
+    rows = [
+        (201_495, base(r, 201_495, 2), "".join(other(b) for b in base(r, 201_495, 2)), ["0|1"] * 5),  # MNV
+        (201_505, base(r, 201_505, 3), "TG", ["0|1"] * 5),  # delins, REF longer
+        (201_512, base(r, 201_512, 2), "GATC", ["0|1"] * 5),  # delins, ALT longer
+        (201_530, base(r, 201_530, 6), "C", ["0|1"] * 5),  # REF 6, ALT 1 not sharing the first base
+    ]
+    vcf = write_vcf(tmp_path / "in.vcf", rows)
+    default = annotate(tiny_model, table, vcf, "--compute", compute)
+    scored = annotate(tiny_model, table, vcf, "--compute", compute, "--mnv")
+    model = load_model(str(tiny_model))
+    for (pos, ref, alt, _), plain, mnv in zip(rows, default, scored):
+        genes = [g for g in GENES if g[3] < pos <= g[4]]
+        if len(ref) > 1 and len(alt) > 1:
+            assert info(plain) == ",".join(f"{alt}|{g[0]}|.|.|.|.|.|.|.|." for g in genes)
+        else:
+            assert info(plain) == info(mnv)  # ordinary records: unchanged
+        assert info(mnv) == ",".join(mnv_by_hand(reference, model, g, pos, ref, alt) for g in genes)
