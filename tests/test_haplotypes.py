@@ -462,3 +462,38 @@ def test_mnv_and_delins_are_scored_with_mnv_only(tmp_path, reference, tiny_model
         else:
             assert info(plain) == info(mnv)  # ordinary records: unchanged
         assert info(mnv) == ",".join(mnv_by_hand(reference, model, g, pos, ref, alt) for g in genes)
+
+
+def test_records_are_read_with_a_window_of_the_records_in_reach(tmp_path):
+    """Streaming: each record is given out once the records within reach right of it are read, so
+    what is held does not grow with the input."""
+    from spliceannot.haplotypes.contexts import haplotype_items
+    from spliceannot.readers.vcf import open_variants
+
+    lines = ["##fileformat=VCFv4.2", "##contig=<ID=chr1,length=100000000>", "##contig=<ID=chr2,length=1000>",
+             '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
+             "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tA\tB"]
+    for index in range(3000):
+        lines.append(f"chr1\t{1000 + 2000 * index}\t.\tA\tG\t.\t.\t.\tGT\t0|1\t1|1")
+    lines.append("chr2\t10\t.\tA\tG\t.\t.\t.\tGT\t0|1\t0|0")
+    vcf = tmp_path / "many.vcf"
+    vcf.write_text("\n".join(lines) + "\n")
+    consumed = []
+
+    def counted(items):
+        for item in items:
+            consumed.append(item)
+            yield item
+
+    lags = []
+    with open_variants(str(vcf)) as source:
+        for number, item in enumerate(haplotype_items(counted(source.records()), reach=5050, samples=2,
+                                                      path=str(vcf)), 1):
+            lags.append(len(consumed) - number)
+            if number < 3000:
+                # sample A carries this ALT on haplotype 2 with its two neighbours on each side in reach
+                cis = item.contexts[item.assignment[0][1]].cis
+                assert len(cis) == min(2, number - 1) + min(2, 3000 - number)
+                assert all(abs(c.pos - item.pos) <= 5050 for c in cis)
+    assert len(lags) == 3001
+    assert max(lags) <= 4  # records 2 kb apart, reach 5,050: at most 3 ahead are read
