@@ -46,7 +46,7 @@ def postgres_url():
         shutil.chown(directory, "postgres")
         shutil.chown(sockets, "postgres")
     port = _free_port()
-    run = lambda *command: subprocess.run(_as_owner([str(c) for c in command]), check=True,  # noqa: E731
+    run = lambda *command: subprocess.run(_as_owner([str(c) for c in command]), check=True,
                                           capture_output=True, text=True)  # fmt: skip
     run(binaries / "initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8")
     run(binaries / "pg_ctl", "-D", data, "-l", directory / "log", "-w", "-t", "60", "start", "-o",

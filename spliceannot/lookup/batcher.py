@@ -80,10 +80,18 @@ class Batcher:
                 left = deadline - loop.time()
                 if left <= 0:
                     break
+                getter = loop.create_task(self._queue.get())
+                done, _ = await asyncio.wait({getter}, timeout=left)
+                if getter in done:
+                    batch.append(getter.result())
+                    continue
+                getter.cancel()  # an item it took just before the cancel is kept, not lost
                 try:
-                    batch.append(await asyncio.wait_for(self._queue.get(), left))
-                except asyncio.TimeoutError:
-                    break
+                    batch.append(await getter)
+                except asyncio.CancelledError:
+                    if _being_cancelled():  # the batcher itself is stopping
+                        raise
+                break
             live = [(query, future) for query, future in batch if not future.done()]
             if not live:
                 continue
@@ -97,3 +105,10 @@ class Batcher:
             for (_, future), result in zip(live, results):
                 if not future.done():
                     future.set_result(result)
+
+
+def _being_cancelled() -> bool:
+    """Whether the running task has been asked to stop (Python 3.11+ can tell; else assume so)."""
+    task = asyncio.current_task()
+    cancelling = getattr(task, "cancelling", None)
+    return True if cancelling is None else bool(cancelling())
