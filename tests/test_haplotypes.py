@@ -497,3 +497,20 @@ def test_records_are_read_with_a_window_of_the_records_in_reach(tmp_path):
                 assert all(abs(c.pos - item.pos) <= 5050 for c in cis)
     assert len(lags) == 3001
     assert max(lags) <= 4  # records 2 kb apart, reach 5,050: at most 3 ahead are read
+
+
+def test_the_serve_docs_cis_example_gives_the_reply_it_shows():
+    """docs/serve.md's request with two variants in cis, with SpliceAI's weights: the reply shown."""
+    import json
+    import sys
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "serve.md").read_text()
+    blocks = [b.split("```", 1)[0].strip() for b in doc.split("```json\n")[1:]]
+    request = next(b for b in blocks if b.startswith('{"id": 3, "haplotype"') and '"chrom"' in b)
+    reply = next(b for b in blocks if b.startswith('{"id": 3, "haplotype"') and '"scores"' in b)
+    done = subprocess.run(
+        [sys.executable, "-m", "spliceannot", "serve", "-R", str(FASTA), "-A", "grch38", "--no-cache"],
+        input=(request + "\n").encode(), capture_output=True, timeout=300, check=False,
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    assert json.loads(done.stdout.splitlines()[-1]) == json.loads(reply)
