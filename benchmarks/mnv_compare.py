@@ -56,8 +56,8 @@ def main() -> int:
             for alt in fields[4].split(","):
                 records[(fields[2], alt)] = (fields[3], alt)
     lines = ["# `annotate --mnv` against bw2/SpliceAI (c7dbd93) and SpliceAI 1.3.1", "",
-             "`python3 benchmarks/mnv_compare.py`: `tests/data/mnv/mnv.vcf` (44 records, 46 ALTs, 55 entries), "
-             "`-A grch38 -D 50`, SpliceAI's weights. The fork's entries are cut to 1.3.1's ten fields.", ""]
+             ("`python3 benchmarks/mnv_compare.py`: `tests/data/mnv/mnv.vcf` (44 records, 46 ALTs, 55 entries), "
+             "`-A grch38 -D 50`, SpliceAI's weights. The fork's entries are cut to 1.3.1's ten fields."), ""]
     for mask, bw2_file in (("0", "bw2_D50.vcf"), ("1", "bw2_D50_M1.vcf")):
         ours_text = subprocess.run(
             [spliceannot, "annotate", "-I", str(DATA / "mnv.vcf"), "-R", str(FASTA), "-A", "grch38", "-D", "50",
@@ -92,8 +92,8 @@ def main() -> int:
         return [line for line in text.splitlines() if not line.startswith("#")]
 
     same = body(default) == body(reference)
-    lines += ["## Without --mnv", "", f"Records identical to SpliceAI 1.3.1's output: {'all' if same else 'NOT all'} "
-              f"({len(body(default))} records).", ""]
+    lines += ["## Without --mnv", "", (f"Records identical to SpliceAI 1.3.1's output: {'all' if same else 'NOT all'} "
+              f"({len(body(default))} records)."), ""]
     (REPO / "benchmarks" / "RESULTS-mnv.md").write_text("\n".join(lines))
     print("\n".join(lines))
     return 0
