@@ -47,12 +47,14 @@ def records(reference: Reference) -> list[tuple[int, str, str, list[str]]]:
     """(POS, REF, ALT, genotypes of S1..S5) around the PLUS/MINUS exon boundaries near 201,500."""
     r = reference
     return [
+        (201_440, base(r, 201_440), other(base(r, 201_440)), ["0|1", "0|0", "0|0", "0|0", "0|0"]),  # reach's edge
         (201_470, base(r, 201_470, 4), base(r, 201_470), ["0|1", "0|0", "0|1", "0|0", "0|0"]),  # deletion
         (201_490, base(r, 201_490), other(base(r, 201_490)), ["0|1", "1|1", "0|1", "0/1", "1"]),
         (201_495, base(r, 201_495), other(base(r, 201_495)), ["0|1", "0/1", "0|1", "0/1", "0"]),
         (201_503, base(r, 201_503), base(r, 201_503) + "GTAAG", ["1|0", "0|1", "1|0", "0|0", "1"]),
         (201_520, base(r, 201_520), other(base(r, 201_520)), ["0|1", "0|1", "0|1", "0|0", "0"]),
         (201_539, base(r, 201_539), "<DEL>", ["0|1", "0|0", "0|0", "0|0", "0"]),
+        (201_541, base(r, 201_541), other(base(r, 201_541)), ["0|1", "0|0", "0|0", "0|0", "0|0"]),  # 51 from 201490
         (201_650, base(r, 201_650), other(base(r, 201_650)), ["1|1", "0|1", "0|0", "1|0", "1"]),  # alone
     ]
 
@@ -238,7 +240,8 @@ def test_phasing_rules_and_flags(tmp_path, reference, tiny_model, table):
     assert s1["SpliceAI_H1"] == "."
     assert f"{other_snv}-" in s1["SpliceAI_H2_CIS"] and f"{far_snv}-" in s1["SpliceAI_H2_CIS"]
     assert f"{insertion}-" not in s1["SpliceAI_H2_CIS"]  # on haplotype 1
-    assert f"{pos[0]}-" in s1["SpliceAI_H2_CIS"]  # the deletion upstream shifts the window
+    assert f"{pos[1]}-" in s1["SpliceAI_H2_CIS"]  # the deletion upstream shifts the window
+    assert "201440-" in s1["SpliceAI_H2_CIS"] and "201541-" not in s1["SpliceAI_H2_CIS"]  # reach: 50
     # S2: homozygous record: every phased neighbour on its own haplotype; the unphased one is flagged
     s2 = by_pos[snv][1]
     assert s2["SpliceAI_H1"] != "." and s2["SpliceAI_H2"] != "."
@@ -298,7 +301,7 @@ def test_input_errors_are_one_line(tmp_path, reference, tiny_model, table):
     sites.write_text("##fileformat=VCFv4.2\n##contig=<ID=chr16>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
                      f"chr16\t201490\t.\t{base(reference, 201490)}\tA\t.\t.\t.\n")
     rows = records(reference)
-    unsorted = write_vcf(tmp_path / "unsorted.vcf", [rows[2], rows[1]])
+    unsorted = write_vcf(tmp_path / "unsorted.vcf", [rows[3], rows[2]])
     for path, words in ((sites, "no sample columns"), (unsorted, "sorted")):
         result = CliRunner().invoke(main, ["annotate", "-I", str(path), "-R", str(FASTA), "-A", str(table),
                                            "-m", str(tiny_model), "--haplotypes", "combined", "-O",
@@ -314,7 +317,7 @@ def test_serve_scores_variants_in_cis_as_annotate_does(tmp_path, reference, tiny
     import sys
 
     rows = records(reference)
-    pair = [rows[1], rows[2], rows[3]]  # two SNVs and an insertion, all within reach
+    pair = [rows[2], rows[3], rows[4]]  # two SNVs and an insertion, all within reach
     vcf = write_vcf(tmp_path / "in.vcf", [(p, r, a, ["0|1"] * 5) for p, r, a, _ in pair])
     expected = annotate(tiny_model, table, vcf, "--haplotypes", "combined")
     request = {"id": 7, "haplotype": "combined", "distance": DISTANCE,
@@ -344,9 +347,9 @@ def test_plot_draws_the_haplotype_scores(tmp_path, reference, tiny_model, table)
     from spliceannot.viz.plot import plot_variants
 
     rows = records(reference)
-    vcf = write_vcf(tmp_path / "in.vcf", [(p, r, a, ["0|1"] * 5) for p, r, a, _ in rows[1:3]])
+    vcf = write_vcf(tmp_path / "in.vcf", [(p, r, a, ["0|1"] * 5) for p, r, a, _ in rows[2:4]])
     expected = annotate(tiny_model, table, vcf, "--haplotypes", "background")
-    (pos, ref, alt, _), (cis_pos, cis_ref, cis_alt, _) = rows[1], rows[2]
+    (pos, ref, alt, _), (cis_pos, cis_ref, cis_alt, _) = rows[2], rows[3]
     settings = ScorerSpec(reference=str(FASTA), annotation=str(table), model=str(tiny_model), distance=DISTANCE)
     paths, drawn = plot_variants(settings, [Variant("chr16", pos, ref, alt)], tmp_path / "hap.svg",
                                  cis=[Variant("chr16", cis_pos, cis_ref, cis_alt)], haplotypes="background")
