@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 # Why a record passed through unscored (keys of Summary.passed).
 NO_ALT = "no ALT allele"
@@ -23,6 +24,15 @@ FROM_PRECOMPUTED = "precomputed"
 
 # A detail of a pass-through reason that points at a set-up mistake (Outcome.hint).
 CONTIG_NOT_ANNOTATED = "contig not in the annotation"
+
+
+class HaplotypeEntries(NamedTuple):
+    """One local haplotype's result (``annotate --haplotypes``): the ALT's entries on it (None: an
+    ALT that is not scored) and how many of its cis variants were left out because their REF does
+    not match the FASTA."""
+
+    entries: tuple[str, ...] | None
+    refmismatch: int = 0
 
 
 @dataclass
@@ -47,10 +57,8 @@ class Outcome:
     fields: dict[str, str | float] = field(default_factory=dict)
     # models of the same pass that did not score the record: INFO key -> reason
     skipped: dict[str, str] = field(default_factory=dict)
-    # per CisContext of the record (``annotate --haplotypes``): the ALT's entries on that local
-    # haplotype (None: an ALT that is not scored), and how many cis variants were left out because
-    # their REF does not match the FASTA
-    haplotypes: list[tuple[tuple[str, ...] | None, int]] = field(default_factory=list)
+    # per CisContext of the record (``annotate --haplotypes``), in the record's order
+    haplotypes: list[HaplotypeEntries] = field(default_factory=list)
     # the reference tool's own words for a pass-through (Pangolin's warning), for drop-in commands
     message: str | None = field(default=None, compare=False)
 

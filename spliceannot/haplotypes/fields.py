@@ -54,11 +54,11 @@ def sample_values(item: HaplotypeItem, outcome: Outcome) -> list[list[str]] | No
     for sample, pair in enumerate(item.assignment):
         entries, cis, refmismatch = [], [], 0
         for index in pair:
-            if index < 0 or index >= len(results) or results[index][0] is None:
+            if index < 0 or index >= len(results) or results[index].entries is None:
                 entries.append(".")
                 cis.append(".")
                 continue
-            texts, mismatched = results[index]
+            texts, mismatched = results[index].entries, results[index].refmismatch
             entries.append(",".join(texts) if texts else ".")
             variants = item.contexts[index].cis
             cis.append(",".join(f"{v.pos}-{v.ref}-{v.alt}" for v in variants) if variants else ".")

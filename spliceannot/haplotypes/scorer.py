@@ -17,7 +17,7 @@ from spliceannot.cache import variant_key
 from spliceannot.entry import format_entry
 from spliceannot.haplotypes.sequence import applied
 from spliceannot.haplotypes.tracks import MODES, HaplotypeJob
-from spliceannot.outcome import Outcome
+from spliceannot.outcome import HaplotypeEntries, Outcome
 from spliceannot.scoring import DeltaScores, delta_scores
 from spliceannot.values import CisContext, Record, Span, Variant, VariantJob
 
@@ -68,12 +68,12 @@ class HaplotypeScorer:
         for outcome, slots in planned:
             for slot in slots:
                 if slot is None:
-                    outcome.haplotypes.append((None, 0))
+                    outcome.haplotypes.append(HaplotypeEntries(None))
                     continue
                 entries, mismatched = slot
                 texts = tuple(e if isinstance(e, str) else format_entry(e[0], e[1], scores[e[2]], self.precision)
                               for e in entries)
-                outcome.haplotypes.append((texts, mismatched))
+                outcome.haplotypes.append(HaplotypeEntries(texts, mismatched))
         return outcomes
 
     def _plan(self, record: Record, outcome: Outcome, context: CisContext, jobs: dict):

@@ -179,7 +179,7 @@ class Responder:
         variants = []
         for record, outcome in zip(records, outcomes):
             fields = model_fields(SPLICEAI, outcome)
-            entries = outcome.haplotypes[0][0] if outcome.haplotypes else None
+            entries = outcome.haplotypes[0].entries if outcome.haplotypes else None
             fields["haplotype_scores"] = list(entries) if entries else []
             fields["cis"] = [f"{c.chrom}-{c.pos}-{c.ref}-{c.alt}" for c in record.contexts[0].cis]
             variants.append(fields)

@@ -78,7 +78,7 @@ def haplotype_landscape(scorer, variant: Variant, cis: Sequence[Variant], mode: 
     outcome = hap_scorer.score([record])[0]
     if outcome.reason is not None:
         raise InputError(f"{label}: not scored ({outcome.reason})")
-    entries, _ = outcome.haplotypes[0]
+    entries = outcome.haplotypes[0].entries
     contig = scorer.reference.resolve(variant.chrom)
     own = Variant(contig, variant.pos, variant.ref, variant.alt)
     on_contig = tuple(Variant(contig, c.pos, c.ref.upper(), c.alt.upper()) for c in ordered)
