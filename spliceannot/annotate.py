@@ -39,7 +39,7 @@ from spliceannot.windows import WindowGeometry
 
 log = logging.getLogger(__name__)
 
-_UNSCORABLE = set(".-*<>")
+UNSCORABLE = frozenset(".-*<>")  # an ALT holding one of these is not scored (SpliceAI 1.3.1)
 
 
 @dataclass
@@ -140,10 +140,10 @@ class VariantScorer:
         known: dict[str, list[str]] = {}
         if self.precomputed is not None:
             for alt in record.alts:
-                entries = None if _UNSCORABLE.intersection(alt) else self.precomputed.lookup(record.chrom, record.pos, record.ref, alt)
+                entries = None if UNSCORABLE.intersection(alt) else self.precomputed.lookup(record.chrom, record.pos, record.ref, alt)
                 if entries:
                     known[alt] = entries
-            if known and all(alt in known for alt in record.alts if not _UNSCORABLE.intersection(alt)):
+            if known and all(alt in known for alt in record.alts if not UNSCORABLE.intersection(alt)):
                 for alt in record.alts:
                     if alt in known:
                         jobs.append(_Job(index, alt, "", -1, None, 0, known[alt]))
@@ -171,7 +171,7 @@ class VariantScorer:
             return Outcome(reason=REF_TOO_LONG)
         queued = 0
         for alt in record.alts:
-            if _UNSCORABLE.intersection(alt):
+            if UNSCORABLE.intersection(alt):
                 continue
             if alt in known:
                 jobs.append(_Job(index, alt, "", -1, None, 0, known[alt]))

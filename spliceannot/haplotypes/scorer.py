@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from spliceannot.annotate import UNSCORABLE
 from spliceannot.cache import variant_key
 from spliceannot.entry import format_entry
 from spliceannot.haplotypes.sequence import applied
@@ -20,8 +21,6 @@ from spliceannot.haplotypes.tracks import MODES, HaplotypeJob
 from spliceannot.outcome import HaplotypeEntries, Outcome
 from spliceannot.scoring import DeltaScores, delta_scores
 from spliceannot.values import CisContext, Record, Span, Variant, VariantJob
-
-_UNSCORABLE = set(".-*<>[]")
 
 
 def context_text(mode: str, cis: Sequence[Variant]) -> str:
@@ -79,7 +78,7 @@ class HaplotypeScorer:
     def _plan(self, record: Record, outcome: Outcome, context: CisContext, jobs: dict):
         """The entries of one context: INFO's text where nothing is in cis, else ``(alt, gene, job key)``."""
         alt = context.alt
-        if _UNSCORABLE.intersection(alt) or not alt:
+        if UNSCORABLE.intersection(alt) or not alt:
             return None
         scorer = self.scorer
         contig = scorer.reference.resolve(record.chrom)
