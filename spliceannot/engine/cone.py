@@ -44,8 +44,19 @@ class TrackRequest:
 
 
 @dataclass(frozen=True)
+class Change:
+    """``ref_len`` tile bases from ``offset`` (relative to its substitution's ``start``) replaced by
+    ``alt`` (one-hot ``(alt_len, 4)``, model orientation)."""
+
+    offset: int
+    ref_len: int
+    alt: np.ndarray
+
+
+@dataclass(frozen=True)
 class Substitution:
-    """An alternate sequence: tile ``tile`` with ``ref_len`` bases at ``start`` replaced by ``alt``.
+    """An alternate sequence: tile ``tile`` with ``ref_len`` bases at ``start`` replaced by ``alt``,
+    and the further changes ``more`` (a haplotype: several changes, one cone each).
 
     Attributes
     ----------
@@ -53,10 +64,13 @@ class Substitution:
         One-hot ``(alt_len, 4)`` in model orientation.
     output_start
         Alternate-sequence coordinate of the first wanted output; positions
-        left of ``start`` keep their tile coordinate, positions right of the
-        replaced bases are shifted by ``alt_len - ref_len``.
+        left of ``start`` keep their tile coordinate, positions right of a
+        change are shifted by the length changes (``alt_len - ref_len``) of
+        it and every change before it.
     output_length
         Number of wanted outputs.
+    more
+        Changes right of the first, sorted, not overlapping it or each other.
     """
 
     tile: int
@@ -65,6 +79,16 @@ class Substitution:
     alt: np.ndarray
     output_start: int
     output_length: int
+    more: tuple[Change, ...] = ()
+
+    def changes(self) -> list[Change]:
+        """Every change, the first at offset 0."""
+        return [Change(0, self.ref_len, self.alt), *self.more]
+
+    def layout(self) -> tuple:
+        """What substitutions computed together must share: the changes' places and lengths, the outputs."""
+        shape = tuple((c.offset, c.ref_len, len(c.alt)) for c in self.changes())
+        return (shape, self.output_start - self.start, self.output_length)
 
 
 @dataclass(frozen=True)
@@ -169,7 +193,7 @@ class ConeRunner:
                     for tile in tile_group:
                         for index in substitutions_of[tile]:
                             sub = substitutions[index]
-                            geometries[(sub.ref_len, len(sub.alt), sub.output_start - sub.start, sub.output_length)].append(index)
+                            geometries[sub.layout()].append(index)
                     for indices in geometries.values():
                         for first in range(0, len(indices), self.batch_size):
                             batch = indices[first : first + self.batch_size]
@@ -212,48 +236,80 @@ class ConeRunner:
     def _alternate_pass(
         self, member: SpliceAI, activations: dict[int, list[torch.Tensor]], batch: Sequence[Substitution]
     ) -> torch.Tensor:
-        """Probabilities ``(batch, 3, output_length)`` of substitutions sharing one geometry."""
+        """Probabilities ``(batch, 3, output_length)`` of substitutions sharing one layout.
+
+        Positions are alternate-sequence coordinates relative to the first
+        change.  At layer ``k`` each change's activations differ from the
+        reference within ``R_k`` of it; those cones (merged where they meet)
+        are recomputed where later layers need them, the rest is the
+        reference's, shifted by the length changes left of it.
+        """
         radii = _cumulative_radii(member)
         layers = len(member.units)
         first = batch[0]
-        alt_len = len(first.alt)
-        shift = alt_len - first.ref_len
+        changes = first.changes()
+        starts = []  # alternate coordinate of each change's first base
+        shifts = []  # length change up to and including each change
+        total = 0
+        for change in changes:
+            starts.append(change.offset + total)
+            total += len(change.alt) - change.ref_len
+            shifts.append(total)
         output = _Span(first.output_start - first.start, first.output_start - first.start + first.output_length - 1)
 
         def needed(layer: int) -> _Span:
             return output.widen(radii[layers] - radii[layer])
 
-        def changed(layer: int) -> _Span:
-            return _Span(-radii[layer], alt_len - 1 + radii[layer])
+        def changed(layer: int) -> list[_Span]:
+            """The cones of ``layer`` that later layers need, merged where they meet."""
+            spans = []
+            for begin, change in zip(starts, changes):
+                span = _Span(begin - radii[layer], begin + len(change.alt) - 1 + radii[layer]) & needed(layer)
+                if span.empty:
+                    continue
+                if spans and span.lo <= spans[-1].hi + 1:
+                    spans[-1] = _Span(spans[-1].lo, max(spans[-1].hi, span.hi))
+                else:
+                    spans.append(span)
+            return spans
 
-        def assemble(layer: int, region: _Span, recomputed: torch.Tensor | None, span: _Span) -> torch.Tensor:
-            """Alternate activations of ``layer`` over ``region``: recomputed inside ``span``, reference outside."""
+        def shift_at(position: int) -> int:
+            """Length change of the changes wholly left of ``position``."""
+            done = [shifts[i] for i, begin in enumerate(starts) if begin + len(changes[i].alt) - 1 < position]
+            return done[-1] if done else 0
+
+        def assemble(layer: int, region: _Span, pieces: list[tuple[_Span, torch.Tensor]]) -> torch.Tensor:
+            """Alternate activations of ``layer`` over ``region``: recomputed in ``pieces``, reference elsewhere."""
             parts = []
-            left = _Span(region.lo, min(region.hi, (span.lo if not span.empty else 0) - 1))
-            if not left.empty:
-                parts.append(self._gather(activations, layer, batch, left, radii[layer], 0))
-            middle = region & span
-            if not span.empty and not middle.empty:
-                parts.append(recomputed[..., middle.lo - span.lo : middle.hi - span.lo + 1])
-            right = _Span(max(region.lo, (span.hi + 1) if not span.empty else 0), region.hi)
-            if not right.empty:
-                parts.append(self._gather(activations, layer, batch, right, radii[layer], shift))
+            cursor = region.lo
+            for span, tensor in pieces:
+                middle = region & span
+                if middle.empty:
+                    continue
+                if cursor < middle.lo:
+                    gap = _Span(cursor, middle.lo - 1)
+                    parts.append(self._gather(activations, layer, batch, gap, radii[layer], shift_at(cursor)))
+                parts.append(tensor[..., middle.lo - span.lo : middle.hi - span.lo + 1])
+                cursor = middle.hi + 1
+            if cursor <= region.hi:
+                gap = _Span(cursor, region.hi)
+                parts.append(self._gather(activations, layer, batch, gap, radii[layer], shift_at(cursor)))
             return parts[0] if len(parts) == 1 else torch.cat(parts, dim=-1)
 
-        alt = torch.from_numpy(np.stack([s.alt for s in batch]).astype(np.float32)).to(self.device).transpose(1, 2)
-        span = _Span(0, alt_len - 1) & needed(0)
-        current = member.stem(alt)[..., span.lo : span.hi + 1] if not span.empty else None
-        skip = member.stem_skip(assemble(0, output, current, span))
+        pieces: list[tuple[_Span, torch.Tensor]] = []
+        for index, (begin, change) in enumerate(zip(starts, changes)):
+            span = _Span(begin, begin + len(change.alt) - 1) & needed(0)
+            if span.empty:
+                continue
+            bases = np.stack([sub.changes()[index].alt for sub in batch]).astype(np.float32)
+            stem = member.stem(torch.from_numpy(bases).to(self.device).transpose(1, 2))
+            pieces.append((span, stem[..., span.lo - begin : span.hi - begin + 1]))
+        skip = member.stem_skip(assemble(0, output, pieces))
         for layer in range(1, layers + 1):
-            new_span = needed(layer) & changed(layer)
-            if new_span.empty:
-                current, span = None, new_span
-            else:
-                unit = member.units[layer - 1]
-                inputs = assemble(layer - 1, new_span.widen(unit.radius), current, span)
-                current, span = unit(inputs), new_span
+            unit = member.units[layer - 1]
+            pieces = [(span, unit(assemble(layer - 1, span.widen(unit.radius), pieces))) for span in changed(layer)]
             if _is_skip_layer(layer):
-                skip = skip + member.group_skips[layer // UNITS_PER_GROUP - 1](assemble(layer, output, current, span))
+                skip = skip + member.group_skips[layer // UNITS_PER_GROUP - 1](assemble(layer, output, pieces))
         return self.ensemble.probabilities(member.head(skip))
 
     def _gather(

@@ -13,8 +13,10 @@ in forward orientation, ready for :func:`spliceannot.scoring.delta_scores`:
 :class:`HaplotypeWindowTracks` runs the windows of
 :mod:`spliceannot.haplotypes.sequence` through the model as they are;
 :class:`HaplotypeConeTracks` gets the same numbers (to float32 rounding)
-through the cone engine: a background haplotype's reference window is one
-pass, the record's own change a cone over it.
+from the cone engine: a background haplotype's window is one pass and the
+record's change a cone over it; a combined haplotype is one cone per change
+over the genome's tile, so a cis variant far from the record costs only the
+part of its cone that reaches the record's outputs.
 """
 
 from __future__ import annotations
@@ -25,9 +27,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from spliceannot.haplotypes.sequence import (
+    Edits,
     align_combined,
     background_windows,
     combined_window,
+    genome_alignment,
     masked_fetch,
 )
 from spliceannot.values import Variant, VariantJob
@@ -105,9 +109,14 @@ class HaplotypeWindowTracks:
 
 
 class HaplotypeConeTracks:
-    """The same windows through a :class:`~spliceannot.engine.cone.ConeRunner`: each haplotype's
-    reference window is one tile (one pass), the record's own change a cone over it (background);
-    the genome window, shared by every haplotype of a record and gene, is one tile (combined)."""
+    """The same tracks from the cone engine (a :class:`~spliceannot.engine.cone.ConeRunner`).
+
+    ``background``: the haplotype's reference window is one tile (one pass),
+    the record's change a cone over it.  ``combined``: one pass over a tile
+    of the genome per record and gene (its reference track), and the whole
+    haplotype as one cone per change (the record's and each cis variant's,
+    merged where they meet) over that tile.
+    """
 
     def __init__(self, reference, runner, encoding: str = "spliceai") -> None:
         self.reference = reference
@@ -115,55 +124,91 @@ class HaplotypeConeTracks:
         self.encoding = encoding
 
     def __call__(self, jobs: Sequence[HaplotypeJob], geometry: WindowGeometry) -> list[HaplotypeTracks]:
-        from spliceannot.engine.cone import Substitution, TrackRequest
 
+        half = geometry.width // 2
         half_flank = geometry.flank // 2
+        slacks: dict[tuple, int] = {}  # a tile reaches beyond the window by the most any haplotype grows
+        for hap in jobs:
+            job = hap.job
+            grown = sum(abs(len(c.alt) - len(c.ref)) for c in (*hap.cis, _own(job))) + 1
+            key = (job.contig, job.strand, job.span, job.pos)
+            slacks[key] = max(slacks.get(key, 0), grown)
         tiles: list[np.ndarray] = []
-        tile_ids: dict[tuple, int] = {}
+        placed: dict[tuple, _Tile] = {}
         requests: list = []
         substitutions: list = []
         plans = []
-
-        def tile(key: tuple, text: str, strand: str) -> int:
-            if key not in tile_ids:
-                tile_ids[key] = len(tiles)
-                tiles.append(encode(text, strand, self.encoding))
-            return tile_ids[key]
-
-        def request(index: int, outputs: int) -> int:
-            """All outputs of a tile (it is exactly ``flank`` longer than them)."""
-            requests.append(TrackRequest(index, half_flank, outputs))
-            return len(requests) - 1
-
         for hap in jobs:
             job = hap.job
-            fetch = masked_fetch(self.reference, job.contig, job.span)
+            changes = (*hap.cis, _own(job))
             if hap.mode == "background":
-                built = background_windows(fetch, _own(job), hap.cis, width=geometry.width,
-                                           boundary_distance=hap.boundary_distance)
-                index = tile(("background", hap.key()), built.reference, job.strand)
-                ref_len, grow = len(job.ref), len(job.alt) - len(job.ref)
-                start = geometry.center if job.strand == "+" else geometry.width - (geometry.center + ref_len)
-                substitutions.append(Substitution(index, start, ref_len, encode(job.alt, job.strand, self.encoding),
-                                                  half_flank, geometry.coverage + grow))
-                plans.append((request(index, geometry.coverage), len(substitutions) - 1, None,
-                              built.boundary_distance))
+                # the haplotype's own window is one tile (one pass), the record's change a cone over it:
+                # cheaper here than cones of every cis variant on the genome's tile (measured)
+                built = background_windows(masked_fetch(self.reference, job.contig, job.span), _own(job), hap.cis,
+                                           width=geometry.width, boundary_distance=hap.boundary_distance)
+                window = _Tile(len(tiles), 0, geometry.width, job.strand, self.encoding)
+                tiles.append(encode(built.reference, job.strand, self.encoding))
+                center = geometry.center
+                requests.append(window.request(half_flank, geometry.coverage))
+                substitutions.append(window.substitution([Variant(job.contig, center + 1, job.ref, job.alt)],
+                                                         half_flank, geometry.coverage + len(job.alt) - len(job.ref)))
+                plans.append((len(requests) - 1, None, len(substitutions) - 1, None, built.boundary_distance))
             else:
-                begin = geometry.start(job.pos)
-                genome = tile(("genome", job.contig, job.strand, job.span, job.pos),
-                              fetch(begin, begin + geometry.width), job.strand)
-                alternate, positions = combined_window(fetch, _own(job), (*hap.cis, _own(job)),
-                                                       flank=geometry.flank, distance=geometry.distance)
-                haplotype = tile(("combined", hap.key()), alternate, job.strand)
-                plans.append((request(genome, geometry.coverage), request(haplotype, len(alternate) - geometry.flank),
-                              positions, hap.boundary_distance))
+                key = (job.contig, job.strand, job.span, job.pos)
+                if key not in placed:  # the genome's tile, shared by the record's haplotypes on this gene
+                    lo = job.pos - 1 - half - slacks[key]
+                    hi = job.pos + half + len(job.ref) + slacks[key]
+                    text = masked_fetch(self.reference, job.contig, job.span)(lo, hi)
+                    placed[key] = _Tile(len(tiles), lo, hi - lo, job.strand, self.encoding)
+                    tiles.append(encode(text, job.strand, self.encoding))
+                tile = placed[key]
+                positions, first, last = genome_alignment(Edits(changes), job.pos - 1 - geometry.distance,
+                                                          job.pos - 1 + geometry.distance)
+                requests.append(tile.request(job.pos - 1 - geometry.distance, geometry.coverage))
+                substitutions.append(tile.substitution(changes, first, last - first + 1))
+                shifted = tuple(tuple(p - first for p in group) for group in positions)
+                plans.append((len(requests) - 1, None, len(substitutions) - 1, shifted, hap.boundary_distance))
         refs, alts = self.runner.run(tiles, requests, substitutions) if jobs else ([], [])
         results = []
-        for hap, (ref_index, alt_index, positions, boundary) in zip(jobs, plans):
+        for hap, (request, _, alternate, positions, boundary) in zip(jobs, plans):
             strand = hap.job.strand
-            ref_track = _orient(refs[ref_index], strand)
-            if positions is None:
-                results.append((ref_track, _orient(alts[alt_index], strand), boundary))
-            else:
-                results.append((ref_track, align_combined(_orient(refs[alt_index], strand), positions), boundary))
+            ref_track, alt_track = _orient(refs[request], strand), _orient(alts[alternate], strand)
+            if positions is not None:
+                alt_track = align_combined(alt_track, positions)
+            results.append((ref_track, alt_track, boundary))
         return results
+
+
+@dataclass(frozen=True)
+class _Tile:
+    """A reference tile: ``length`` genome bases from ``start`` (0-based, forward), model orientation."""
+
+    index: int
+    start: int
+    length: int
+    strand: str
+    encoding: str
+
+    def request(self, first: int, count: int):
+        """The reference outputs of genome bases ``first .. first + count - 1``."""
+        from spliceannot.engine.cone import TrackRequest
+
+        offset = first - self.start
+        if self.strand == "-":
+            offset = self.length - (offset + count)
+        return TrackRequest(self.index, offset, count)
+
+    def substitution(self, changes: Sequence[Variant], first: int, count: int):
+        """The haplotype ``changes`` (forward, not overlapping) as one substitution of this tile, with the outputs
+        of haplotype coordinates ``first .. first + count - 1``."""
+        from spliceannot.engine.cone import Change, Substitution
+
+        placed = [(c.pos - 1 - self.start, len(c.ref), c.alt) for c in sorted(changes, key=lambda c: c.pos)]
+        grown = sum(len(alt) - ref_len for _, ref_len, alt in placed)
+        out = first - self.start
+        if self.strand == "-":
+            placed = [(self.length - (x + ref_len), ref_len, alt) for x, ref_len, alt in reversed(placed)]
+            out = self.length + grown - (out + count)
+        (x0, ref_len, alt), rest = placed[0], placed[1:]
+        more = tuple(Change(x - x0, n, encode(a, self.strand, self.encoding)) for x, n, a in rest)
+        return Substitution(self.index, x0, ref_len, encode(alt, self.strand, self.encoding), out, count, more)
