@@ -137,3 +137,40 @@ def test_cone_and_window_apply_a_calibrated_temperature_alike(reference, tempera
         np.testing.assert_allclose(ref_b, ref_a, atol=2e-6, rtol=0)
         np.testing.assert_allclose(alt_b, alt_a, atol=2e-6, rtol=0)
     assert max(np.abs(r - u).max() for (r, _), (u, _) in zip(window, uncalibrated)) > 1e-3
+
+
+@pytest.mark.parametrize("flank", [80, 400])
+def test_a_substitution_with_several_changes_equals_the_edited_sequence(reference, flank):
+    """Several changes in one substitution (one cone each, merged where they meet) give the outputs of
+    a plain pass over the sequence with every change applied."""
+    from spliceannot.encoding import one_hot
+    from spliceannot.engine.cone import Change, Substitution
+
+    model = tiny_ensemble(flank, seed=flank + 7)
+    rng = np.random.default_rng(flank)
+    text = reference.fetch("chr16", 210_000, 210_000 + 4 * flank + 600).upper()
+    runner = ConeRunner(model.ensemble, torch.device("cpu"), batch_size=2)
+    predictor = Predictor(model, device="cpu")
+    for trial in range(6):
+        gaps = sorted(rng.choice(np.arange(flank, len(text) - flank - 40), size=3, replace=False))
+        edits = []
+        for index, at in enumerate(gaps):
+            ref_len = [1, 1, 4][(index + trial) % 3]
+            alt = "".join(rng.choice(list("ACGT"), [1, 5, 2][(index + trial) % 3]))
+            if edits and at < edits[-1][0] + edits[-1][1] + 1:
+                continue
+            edits.append((int(at), ref_len, alt))
+        edited, cursor = [], 0
+        for at, ref_len, alt in edits:
+            edited.append(text[cursor:at] + alt)
+            cursor = at + ref_len
+        edited = "".join(edited) + text[cursor:]
+        grown = len(edited) - len(text)
+        first, count = flank // 2, len(edited) - flank  # every output of the edited sequence
+        x0 = edits[0][0]
+        more = tuple(Change(at - x0, n, one_hot(alt)) for at, n, alt in edits[1:])
+        sub = Substitution(0, x0, edits[0][1], one_hot(edits[0][2]), first, count, more)
+        _, (got,) = runner.run([one_hot(text)], [], [sub])
+        (expected,) = predictor.predict([one_hot(edited)])
+        assert got.shape == expected.shape == (len(text) + grown - flank, 3)
+        np.testing.assert_allclose(got, expected, atol=2e-6, rtol=0)
