@@ -144,6 +144,28 @@ def test_spliceai_lookup_api_answers_annotates_scores_in_its_shape(server, annot
             assert set(row) == {"pos", "RA", "AA", "RD", "AD"}
 
 
+def test_per_transcript_scores_endpoint_gives_one_transcripts_rows(server):
+    variant = _dash(VARIANTS[0])
+    status, reply = server.get("/spliceai/", hg="38", variant=variant, distance="50", mask="0")
+    assert status == 200, reply
+    for entry in reply["scores"]:
+        t_id = entry["t_id"]
+        status, rows = server.get("/spliceai/scores/", hg="38", variant=variant, distance="50", mask="0",
+                                  transcript=t_id.split(".")[0])  # the version may be left out
+        assert status == 200, rows
+        assert rows["transcript"] == t_id and rows["strand"] == entry["t_strand"]
+        assert len(rows["rows"]) == entry["nNonZeroScores"]
+        assert all(set(row) == {"pos", "RA", "AA", "RD", "AD"} for row in rows["rows"])
+        if t_id == reply["allNonZeroScoresTranscriptId"]:  # the main reply shows the rows above the threshold
+            shown = {row["pos"] for row in reply["allNonZeroScores"]}
+            assert shown <= {row["pos"] for row in rows["rows"]}
+    status, error = server.get("/spliceai/scores/", hg="38", variant=variant, distance="50", mask="0",
+                               transcript="NM_000000")
+    assert status == 400 and "not found" in error["error"]
+    status, error = server.get("/spliceai/scores/", hg="38", variant=variant, distance="50", mask="0")
+    assert status == 400 and '"transcript" not specified' in error["error"]
+
+
 def test_masked_wide_requests_and_post_bodies_agree(server, annotated):
     variant = VARIANTS[0]
     query = {"hg": "38", "variant": _dash(variant), "distance": "500", "mask": "1"}

@@ -126,8 +126,8 @@ def _has_tracks(answer: Answer) -> bool:
     return all(item.tracks is not None for item in answer.transcripts if item.scores)
 
 
-async def compat_handler(request: web.Request) -> web.Response:
-    tool = PANGOLIN if request.path.startswith(f"/{PANGOLIN}") else SPLICEAI
+async def _compat_answer(request: web.Request, tool: str):
+    """``(checked request, variant, answer, params)`` of a SpliceAI-lookup request, or the error response."""
     lookup: Lookup = request.app["lookup"]
     try:
         params = await lookup.params(request)
@@ -138,8 +138,7 @@ async def compat_handler(request: web.Request) -> web.Response:
             raise compat.unparsable(tool, checked, str(error)) from None
     except compat.ParameterError as error:
         return _error(400, str(error), tool)
-    mask = checked.mask
-    query = Query(checked.genome, tool, variant, checked.distance, mask, tracks=tool == SPLICEAI)
+    query = Query(checked.genome, tool, variant, checked.distance, checked.mask, tracks=tool == SPLICEAI)
     try:
         answer = await lookup.answer(query)
     except asyncio.TimeoutError:
@@ -147,9 +146,37 @@ async def compat_handler(request: web.Request) -> web.Response:
     except Exception:
         log.exception("lookup of %s failed", checked.variant)
         return _error(500, "Internal server error while computing predictions.", tool)
+    return checked, variant, answer, params
+
+
+def _tool_of(path: str) -> str:
+    return PANGOLIN if path.startswith(f"/{PANGOLIN}") else SPLICEAI
+
+
+async def compat_handler(request: web.Request) -> web.Response:
+    tool = _tool_of(request.path)
+    found = await _compat_answer(request, tool)
+    if isinstance(found, web.Response):
+        return found
+    checked, variant, answer, _ = found
     if answer.reason is not None:
         return _json(compat.no_scores(checked, answer.reason))
     return _json(compat.scores_reply(checked, variant, answer))
+
+
+async def transcript_scores_handler(request: web.Request) -> web.Response:
+    """``/spliceai/scores/?...&transcript=ID``: one transcript's per-position rows, as SpliceAI-lookup's."""
+    tool = _tool_of(request.path)
+    found = await _compat_answer(request, tool)
+    if isinstance(found, web.Response):
+        return found
+    checked, _, answer, params = found
+    if answer.reason is not None:
+        return _json(compat.no_scores(checked, answer.reason))
+    reply = compat.transcript_rows(tool, answer, params.get("transcript"))
+    if isinstance(reply, str):
+        return _error(400, reply, tool)
+    return _json(reply)
 
 
 async def lookup_handler(request: web.Request) -> web.Response:
@@ -293,6 +320,9 @@ def make_app(lookup: Lookup) -> web.Application:
         for path in (f"/{tool}/", f"/{tool}"):
             app.router.add_route("GET", path, compat_handler)
             app.router.add_route("POST", path, compat_handler)
+        for path in (f"/{tool}/scores/", f"/{tool}/scores"):
+            app.router.add_route("GET", path, transcript_scores_handler)
+            app.router.add_route("POST", path, transcript_scores_handler)
     for method in ("GET", "POST"):
         app.router.add_route(method, "/api/lookup", lookup_handler)
         app.router.add_route(method, "/api/plot", plot_handler)

@@ -220,3 +220,18 @@ def scores_reply(request: CompatRequest, variant: GenomicVariant, answer: Answer
     if tool == SPLICEAI:
         reply.update(sai10kPredictions=None, sai10kPredictionsError="SAI-10k-calc is not part of this server.")
     return reply
+
+
+def transcript_rows(tool: str, answer: Answer, transcript: object) -> dict | str:
+    """The ``/scores/`` reply: one transcript's per-position rows (``{"transcript", "strand", "rows"}``),
+    or the error text (no ``transcript`` given, or not among the variant's transcripts)."""
+    if not isinstance(transcript, str) or not transcript.strip():
+        return '"transcript" not specified.\n'
+    wanted = transcript.strip()
+    for item in answer.transcripts:
+        entry = _annotations(item)
+        found = entry.get("t_id")
+        if found and (found == wanted or found.split(".")[0] == wanted.split(".")[0]):  # version optional
+            rows = per_position_rows(tool, item) if item.scores else None
+            return {"transcript": found, "strand": entry["t_strand"], "rows": rows or []}
+    return f'Transcript "{wanted}" not found in the results for this variant.\n'
