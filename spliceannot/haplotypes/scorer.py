@@ -93,7 +93,7 @@ class HaplotypeScorer:
             if not kept and len(info) == len(rows):
                 entries.append(info[index])
                 continue
-            if len(record.ref) > 1 and len(alt) > 1 and not getattr(scorer, "mnv", False):
+            if len(record.ref) > 1 and len(alt) > 1 and not scorer.mnv:
                 entries.append(format_entry(alt, transcript.name, None, self.precision))
                 continue
             job = HaplotypeJob(
@@ -104,7 +104,7 @@ class HaplotypeScorer:
             )
             key = job.key()
             jobs.setdefault(key, job)
-            entries.append((alt, transcript.name, key, row))
+            entries.append((alt, transcript.name, key))
         return entries, mismatched
 
     def _checked(self, contig: str, cis: Sequence[Variant]) -> tuple[tuple[Variant, ...], int]:
