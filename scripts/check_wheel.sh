@@ -26,6 +26,24 @@ case "$where" in
     "$BUILD"/venv/*) ;;
     *) echo "check_wheel: spliceannot imported from $where, not from the wheel" >&2; exit 1 ;;
 esac
+# every package of the source tree is in the wheel
+"$BIN/python" - "$ROOT" <<'PY'
+import importlib
+import pathlib
+import sys
+
+root = pathlib.Path(sys.argv[1])
+packages = sorted(".".join(path.parent.relative_to(root).parts) for path in (root / "spliceannot").rglob("__init__.py"))
+missing = []
+for name in packages:
+    try:
+        importlib.import_module(name)
+    except ModuleNotFoundError as error:
+        if (error.name or "").startswith("spliceannot"):
+            missing.append(f"{name} ({error.name})")
+if missing:
+    sys.exit("check_wheel: not in the wheel: " + ", ".join(missing))
+PY
 commands=$("$BIN/spliceannot" --help | awk '/^Commands:/ {on = 1; next} on && /^  [a-z]/ {print $1}')
 [ -n "$commands" ] || { echo "check_wheel: no commands listed by spliceannot --help" >&2; exit 1; }
 for command in $commands; do
@@ -37,7 +55,11 @@ grep -P '^#|\tv(129|130|131)\t' "$EXAMPLES/variants.vcf" > three.vcf
 quietly "$BIN/spliceannot" annotate -I three.vcf -O three.annotated.vcf -R "$EXAMPLES/chr16_region.fa.gz" \
     -A grch38 --no-cache
 quietly "$BIN/spliceannot" report three.annotated.vcf -o report.html --top 1
+printf '##fileformat=VCFv4.2\n##contig=<ID=chr16>\n##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS\nchr16\t189933\ta\tC\tA\t.\t.\t.\tGT\t0|1\nchr16\t189934\tb\tT\tC\t.\t.\t.\tGT\t0|1\n' > pair.vcf
+quietly "$BIN/spliceannot" annotate -I pair.vcf -O pair.annotated.vcf -R "$EXAMPLES/chr16_region.fa.gz" -A grch38 \
+    --no-cache --haplotypes combined
+grep -q 'SpliceAI_H2_CIS' pair.annotated.vcf || { echo "check_wheel: annotate --haplotypes wrote no FORMAT fields" >&2; exit 1; }
 for file in v129.png three.annotated.vcf report.html; do
     [ -s "$file" ] || { echo "check_wheel: $file was not written" >&2; exit 1; }
 done
-echo "check_wheel: $(basename "$WHEEL") installed; $(echo $commands | wc -w) commands, plot, annotate and report ran from it"
+echo "check_wheel: $(basename "$WHEEL") installed, every package in it; $(echo $commands | wc -w) commands, plot, annotate (also --haplotypes) and report ran from it"
