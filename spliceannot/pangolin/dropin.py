@@ -18,6 +18,7 @@ from spliceannot.atomic import atomic_path
 from spliceannot.errors import InputError
 from spliceannot.outcome import NO_CONTIG, Summary
 from spliceannot.pangolin.scorer import INFO_KEY
+from spliceannot.stream import chunked
 from spliceannot.values import Record
 
 CHUNK = 256
@@ -44,17 +45,6 @@ def _warn(warn: Warn, number: int, record: Record, outcome) -> None:
     if outcome.reason == NO_CONTIG:
         warn(f"'{record.chrom} does not exist in fasta file'")
     warn(warning_line(number, outcome.message or outcome.reason))
-
-
-def _chunks(items: Iterator, size: int = CHUNK) -> Iterator[list]:
-    chunk: list = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 # --------------------------------------------------------------------------- VCF
@@ -132,7 +122,7 @@ def annotate_vcf(path: str, output: str, scorer, warn: Warn) -> Summary:
     summary = Summary()
     with atomic_path(output) as temporary, open(temporary, "w", encoding="utf-8", newline="") as out:
         out.write(text.header())
-        for chunk in _chunks(data):
+        for chunk in chunked(data, CHUNK):
             for number, line in chunk:
                 problems = text.record_problems(line)
                 if problems:  # Pangolin stops there with PyVCF's traceback
@@ -175,7 +165,7 @@ def annotate_csv(path: str, table, columns: list[str], output: str, scorer, warn
     with atomic_path(output) as temporary, open(temporary, "w", encoding="utf-8", newline="") as out:
         out.write(",".join(str(c) for c in table.columns) + ",Pangolin\n")
         rows = ((index, row) for index, row in table.iterrows())
-        for chunk in _chunks(rows):
+        for chunk in chunked(rows, CHUNK):
             records = [_csv_record(path, index, row, columns) for index, row in chunk]
             for (index, row), record, outcome in zip(chunk, records, scorer.score(records)):
                 summary.count(record, outcome)
