@@ -164,27 +164,24 @@ class ModelTracks:
         else:
             self._compute = ("cone", ConeRunner(predictor.ensemble, predictor.device, batch_size=settings.batch_size))
 
+    def _source(self, window_type, cone_type):
+        """A track source of ``window_type`` (``--compute window``) or ``cone_type`` over the loaded model."""
+        if self._compute is None:
+            self._load()
+        kind, engine = self._compute
+        return (window_type if kind == "window" else cone_type)(self.reference, engine, self.settings.encoding)
+
     def haplotype_tracks(self):
         """A :class:`~spliceannot.haplotypes.tracks.HaplotypeConeTracks` or ``HaplotypeWindowTracks``."""
         from spliceannot.haplotypes.tracks import HaplotypeConeTracks, HaplotypeWindowTracks
 
-        if self._compute is None:
-            self._load()
-        kind, engine = self._compute
-        if kind == "window":
-            return HaplotypeWindowTracks(self.reference, engine, self.settings.encoding)
-        return HaplotypeConeTracks(self.reference, engine, self.settings.encoding)
+        return self._source(HaplotypeWindowTracks, HaplotypeConeTracks)
 
     def tracks(self):
         """A :class:`~spliceannot.tracks.ConeTracks` or ``WindowTracks``, called as ``tracks(jobs, geometry)``."""
         from spliceannot.tracks import ConeTracks, WindowTracks
 
-        if self._compute is None:
-            self._load()
-        kind, engine = self._compute
-        if kind == "window":
-            return WindowTracks(self.reference, engine, self.settings.encoding)
-        return ConeTracks(self.reference, engine, self.settings.encoding)
+        return self._source(WindowTracks, ConeTracks)
 
 
 class LazyTracks:
@@ -196,23 +193,21 @@ class LazyTracks:
 
     def __init__(self, models: ModelTracks) -> None:
         self.models = models
-        self._tracks = None
-        self._haplotype_tracks = None
+        self._built: dict[str, object] = {}  # "records" and "haplotypes": the real sources, once built
 
-    def __call__(self, jobs, geometry):
+    def _run(self, which: str, make, jobs, geometry):
         if not jobs:
             return []
-        if self._tracks is None:
-            self._tracks = self.models.tracks()
-        return self._tracks(jobs, geometry)
+        if which not in self._built:
+            self._built[which] = make()
+        return self._built[which](jobs, geometry)
+
+    def __call__(self, jobs, geometry):
+        return self._run("records", self.models.tracks, jobs, geometry)
 
     def haplotypes(self, jobs, geometry):
         """Tracks of :class:`~spliceannot.haplotypes.tracks.HaplotypeJob` s, from the same loaded model."""
-        if not jobs:
-            return []
-        if self._haplotype_tracks is None:
-            self._haplotype_tracks = self.models.haplotype_tracks()
-        return self._haplotype_tracks(jobs, geometry)
+        return self._run("haplotypes", self.models.haplotype_tracks, jobs, geometry)
 
 
 def build_scorer(settings: ScorerSpec, annotation=None):
