@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from spliceannot.values import Span, Variant
+from spliceannot.windows import alternate_window
 
 Fetch = Callable[[int, int], str]
 """``fetch(start, end)``: masked forward genome text of ``[start, end)`` (0-based), ``N`` past the contig."""
@@ -135,25 +136,20 @@ class Edits:
 
 @dataclass(frozen=True)
 class HaplotypeWindows:
-    """What the model reads for one haplotype job, and how its outputs line up.
+    """A background haplotype's windows: what the model reads for the record on it.
 
     Attributes
     ----------
     reference, alternate
-        Forward-strand texts (each ``flank`` longer than its outputs).
-    alternate_positions
-        ``combined`` only: for each scored genome position, the alternate
-        output indices it takes (the maximum of several for an insertion,
-        none for a deleted base); None for ``background`` (SpliceAI's own
-        alignment of the record's REF and ALT applies).
+        Forward-strand texts: SpliceAI's window on the haplotype without the
+        record, and with it (SpliceAI's alignment of REF and ALT applies).
     boundary_distance
         The transcript's nearest exon boundary relative to the record, in the
-        coordinates the scores are reported in.
+        haplotype's coordinates.
     """
 
     reference: str
     alternate: str
-    alternate_positions: tuple[tuple[int, ...], ...] | None
     boundary_distance: int
 
 
@@ -166,11 +162,10 @@ def background_windows(
     center = edits.to_haplotype(variant.pos - 1)
     start = center - width // 2
     reference = edits.text(fetch, start, start + width)
-    middle = width // 2
-    alternate = reference[:middle] + variant.alt + reference[middle + len(variant.ref) :]
+    alternate = alternate_window(reference, width // 2, variant.ref, variant.alt)
     boundary = variant.pos - 1 + boundary_distance
     shifted = edits.to_haplotype(boundary) - center
-    return HaplotypeWindows(reference, alternate, None, shifted)
+    return HaplotypeWindows(reference, alternate, shifted)
 
 
 def genome_alignment(edits: Edits, first: int, last: int) -> tuple[list[tuple[int, ...]], int, int]:

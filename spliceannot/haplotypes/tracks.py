@@ -124,11 +124,12 @@ class HaplotypeConeTracks:
         self.encoding = encoding
 
     def __call__(self, jobs: Sequence[HaplotypeJob], geometry: WindowGeometry) -> list[HaplotypeTracks]:
-
         half = geometry.width // 2
         half_flank = geometry.flank // 2
-        slacks: dict[tuple, int] = {}  # a tile reaches beyond the window by the most any haplotype grows
+        slacks: dict[tuple, int] = {}  # a genome tile reaches beyond the window by the most a haplotype grows
         for hap in jobs:
+            if hap.mode == "background":
+                continue
             job = hap.job
             grown = sum(abs(len(c.alt) - len(c.ref)) for c in (*hap.cis, _own(job))) + 1
             key = (job.contig, job.strand, job.span, job.pos)
@@ -152,7 +153,7 @@ class HaplotypeConeTracks:
                 requests.append(window.request(half_flank, geometry.coverage))
                 substitutions.append(window.substitution([Variant(job.contig, center + 1, job.ref, job.alt)],
                                                          half_flank, geometry.coverage + len(job.alt) - len(job.ref)))
-                plans.append((len(requests) - 1, None, len(substitutions) - 1, None, built.boundary_distance))
+                plans.append((len(requests) - 1, len(substitutions) - 1, None, built.boundary_distance))
             else:
                 key = (job.contig, job.strand, job.span, job.pos)
                 if key not in placed:  # the genome's tile, shared by the record's haplotypes on this gene
@@ -167,10 +168,10 @@ class HaplotypeConeTracks:
                 requests.append(tile.request(job.pos - 1 - geometry.distance, geometry.coverage))
                 substitutions.append(tile.substitution(changes, first, last - first + 1))
                 shifted = tuple(tuple(p - first for p in group) for group in positions)
-                plans.append((len(requests) - 1, None, len(substitutions) - 1, shifted, hap.boundary_distance))
+                plans.append((len(requests) - 1, len(substitutions) - 1, shifted, hap.boundary_distance))
         refs, alts = self.runner.run(tiles, requests, substitutions) if jobs else ([], [])
         results = []
-        for hap, (request, _, alternate, positions, boundary) in zip(jobs, plans):
+        for hap, (request, alternate, positions, boundary) in zip(jobs, plans):
             strand = hap.job.strand
             ref_track, alt_track = _orient(refs[request], strand), _orient(alts[alternate], strand)
             if positions is not None:
