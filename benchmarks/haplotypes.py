@@ -35,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import flops, machine
 from harness.fidelity import median
+from harness.workloads import merge_intervals
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "benchmarks" / "out" / "haplotypes"
@@ -119,17 +120,8 @@ def multi_cone_macs(changes: list[tuple[int, int]], distance: int) -> int:
     macs = 0
     for layer, (width, _) in enumerate(flops.UNITS, start=1):
         low, high = -distance - (total - radii[layer]), distance + (total - radii[layer])
-        spans = sorted((max(x - radii[layer], low), min(x + n - 1 + radii[layer], high)) for x, n in changes)
-        covered, current = 0, None
-        for lo, hi in spans:
-            if lo > hi:
-                continue
-            if current and lo <= current[1] + 1:
-                current[1] = max(current[1], hi)
-            else:
-                covered += current[1] - current[0] + 1 if current else 0
-                current = [lo, hi]
-        covered += current[1] - current[0] + 1 if current else 0
+        spans = [(max(x - radii[layer], low), min(x + n - 1 + radii[layer], high)) for x, n in changes]
+        covered = sum(hi - lo + 1 for lo, hi in merge_intervals([s for s in spans if s[0] <= s[1]]))
         macs += flops.CHANNELS * flops.CHANNELS * width * 2 * covered
     return macs
 

@@ -164,12 +164,7 @@ def _sweep(rows: list[dict]) -> list[str]:
             _f(_ratio(flop["spliceannot_gflop"], tools["annotate"]["median_wall_s"])),
             *(_f(tools[k]["max_peak_rss_mib"], 0) for k in ("pangolin-1t", "pangolin", "dropin", "annotate")),
         ))  # fmt: skip
-    out += ["", "Wall times of every run (s), in run order:", ""]
-    for row in rows:
-        for tool in row["tools"].values():
-            failed = f" (FAILED: {tool['failure']})" if tool["failure"] else ""
-            out.append(f"- {row['workload']} {tool['label']}: {', '.join(f'{w:.1f}' for w in tool['wall_s'])}{failed}")
-    return out + [""]
+    return out + _wall_times(rows)
 
 
 def _one_pass(rows: list[dict]) -> list[str]:
@@ -196,12 +191,7 @@ def _one_pass(rows: list[dict]) -> list[str]:
             " / ".join(_f(tools[k]["max_peak_rss_mib"], 0) for k in ("both", "spliceai", "pangolin-gtf")),
             *(_check(checks.get(name)) for name in ("SpliceAI", "Pangolin")),
         ))  # fmt: skip
-    out += ["", "Wall times of every run (s), in run order:", ""]
-    for row in rows:
-        for tool in row["tools"].values():
-            failed = f" (FAILED: {tool['failure']})" if tool["failure"] else ""
-            out.append(f"- {row['workload']} {tool['label']}: {', '.join(f'{w:.1f}' for w in tool['wall_s'])}{failed}")
-    return out + [""]
+    return out + _wall_times(rows)
 
 
 def _checks(rows: list[dict], one_pass: list[dict]) -> list[str]:
@@ -233,3 +223,13 @@ def render(meta: dict, rows: list[dict], one_pass: list[dict]) -> str:
     """The whole report."""
     parts = _header(meta) + _method(meta, rows) + _sweep(rows) + _one_pass(one_pass) + _checks(rows, one_pass)
     return "\n".join(parts + _notes(rows, one_pass)).rstrip() + "\n"
+
+
+def _wall_times(rows: list[dict]) -> list[str]:
+    """Every run's wall time, in run order, per workload and tool (a failed run says why)."""
+    out = ["", "Wall times of every run (s), in run order:", ""]
+    for row in rows:
+        for tool in row["tools"].values():
+            failed = f" (FAILED: {tool['failure']})" if tool["failure"] else ""
+            out.append(f"- {row['workload']} {tool['label']}: {', '.join(f'{w:.1f}' for w in tool['wall_s'])}{failed}")
+    return out + [""]

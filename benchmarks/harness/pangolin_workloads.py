@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .paths import REPO
+from .workloads import merge_intervals
 
 PANGOLIN_DATA = REPO / "tests" / "data" / "pangolin"
 GENES_GTF = PANGOLIN_DATA / "chr16_genes_full.gtf"
@@ -96,7 +97,7 @@ class _Picker:
         return next((pos for pos in range(start, stop + 1) if self.scorable(pos)), None)
 
     def spaced(self, strand: str, spacing: int, count: int) -> list[int]:
-        intervals = _merge([(g.start1 + 1, g.end1) for g in self.genes if g.strand == strand])
+        intervals = merge_intervals([(g.start1 + 1, g.end1) for g in self.genes if g.strand == strand])
         positions: list[int] = []
         offset = spacing // 2
         for start, end in intervals:
@@ -124,16 +125,6 @@ class _Picker:
                     last.update({s: pos for s in strands})
                     break
         return positions
-
-
-def _merge(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    merged: list[tuple[int, int]] = []
-    for start, end in sorted(intervals):
-        if merged and start <= merged[-1][1] + 1:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return merged
 
 
 def _write_vcf(path: Path, contig: str, length: int, name: str, records) -> None:

@@ -88,7 +88,7 @@ class _PositionDrawer:
     def __init__(self, rng: random.Random, genes: list[Gene], room: int = 16):
         self.rng = rng
         self.room = room
-        self.intervals = _merge([(g.first_pos, g.tx_end_1based - room) for g in genes])
+        self.intervals = merge_intervals([(g.first_pos, g.tx_end_1based - room) for g in genes])
         self.cumulative = []
         total = 0
         for start, end in self.intervals:
@@ -127,7 +127,8 @@ class _PositionDrawer:
                 return pos
 
 
-def _merge(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
+def merge_intervals(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Inclusive intervals, sorted, those that overlap or touch joined."""
     merged: list[tuple[int, int]] = []
     for start, end in sorted(intervals):
         if merged and start <= merged[-1][1] + 1:
@@ -222,7 +223,7 @@ def spaced_records(
     rng = random.Random(f"spaced:{seed}:{spacing}")
     records: list[_Record] = []
     offset = spacing // 2
-    for start, end in _merge([(g.first_pos, g.tx_end_1based) for g in genes]):
+    for start, end in merge_intervals([(g.first_pos, g.tx_end_1based) for g in genes]):
         pos = start + offset
         while pos <= end and len(records) < count:
             if genome.ref(pos) != "N":
