@@ -61,7 +61,11 @@ class HaplotypeScorer:
         jobs: dict[tuple, HaplotypeJob] = {}
         for record, outcome in zip(records, outcomes):
             if record.contexts and outcome.reason is None:
-                slots = [self._plan(record, outcome, context, jobs) for context in record.contexts]
+                contig = self.scorer.reference.resolve(record.chrom)
+                rows = self.scorer.annotation.overlapping(record.chrom, record.pos)
+                matches: dict[Variant, bool] = {}  # cis variants checked against the FASTA, once per record
+                slots = [self._plan(record, outcome, context, contig, rows, matches, jobs)
+                         for context in record.contexts]
                 planned.append((outcome, slots))
         scores = self._compute(list(jobs.values()))
         for outcome, slots in planned:
@@ -75,16 +79,15 @@ class HaplotypeScorer:
                 outcome.haplotypes.append(HaplotypeEntries(texts, mismatched))
         return outcomes
 
-    def _plan(self, record: Record, outcome: Outcome, context: CisContext, jobs: dict):
+    def _plan(self, record: Record, outcome: Outcome, context: CisContext, contig: str, rows: list[int],
+              matches: dict, jobs: dict):
         """The entries of one context: INFO's text where nothing is in cis, else ``(alt, gene, job key)``."""
         alt = context.alt
         if UNSCORABLE.intersection(alt) or not alt:
             return None
         scorer = self.scorer
-        contig = scorer.reference.resolve(record.chrom)
-        rows = scorer.annotation.overlapping(record.chrom, record.pos)
         info = [e for e in outcome.entries if e.split("|", 1)[0] == alt]
-        cis, mismatched = self._checked(contig, context.cis)
+        cis, mismatched = self._checked(contig, context.cis, matches)
         entries: list = []
         for index, row in enumerate(rows):
             transcript = scorer.annotation.transcripts[row]
@@ -107,12 +110,15 @@ class HaplotypeScorer:
             entries.append((alt, transcript.name, key))
         return entries, mismatched
 
-    def _checked(self, contig: str, cis: Sequence[Variant]) -> tuple[tuple[Variant, ...], int]:
-        """The cis variants on the FASTA's contig whose REF matches it, and how many did not."""
+    def _checked(self, contig: str, cis: Sequence[Variant], matches: dict) -> tuple[tuple[Variant, ...], int]:
+        """The cis variants on the FASTA's contig whose REF matches it, and how many did not
+        (``matches``: what was found for a variant already)."""
         kept = []
         for change in cis:
-            observed = self.scorer.reference.fetch(contig, change.pos - 1, change.pos - 1 + len(change.ref))
-            if observed.upper() == change.ref.upper():
+            if change not in matches:
+                observed = self.scorer.reference.fetch(contig, change.pos - 1, change.pos - 1 + len(change.ref))
+                matches[change] = observed.upper() == change.ref.upper()
+            if matches[change]:
                 kept.append(Variant(contig, change.pos, change.ref.upper(), change.alt.upper()))
         return tuple(kept), len(cis) - len(kept)
 
