@@ -517,3 +517,17 @@ def test_the_serve_docs_cis_example_gives_the_reply_it_shows():
     )
     assert done.returncode == 0, done.stderr.decode()
     assert json.loads(done.stdout.splitlines()[-1]) == json.loads(reply)
+
+
+def test_a_cis_variant_whose_ref_does_not_match_is_left_out_and_counted(tmp_path, reference, tiny_model, table):
+    snv = (201_490, base(reference, 201_490), other(base(reference, 201_490)), ["0|1", "0|1", "0|1", "0|1", "0|1"])
+    wrong = other(base(reference, 201_495))
+    bad = (201_495, wrong, other(wrong), ["0|1", "0|0", "0|1", "0|0", "0|0"])
+    good = (201_520, base(reference, 201_520), other(base(reference, 201_520)), ["0|1", "0|1", "0|0", "0|0", "0|0"])
+    out = annotate(tiny_model, table, write_vcf(tmp_path / "in.vcf", [snv, bad, good]), "--haplotypes", "background")
+    fields = sample_fields(out[0])
+    assert fields[0]["SpliceAI_HFLAG"] == "refmismatch=1"  # listed as in the haplotype, left out of the sequence
+    assert fields[1]["SpliceAI_HFLAG"] == "." and fields[1]["SpliceAI_H2_CIS"] == "201520-" + "-".join(good[1:3])
+    # S1 carries the good SNV too: its score is S2's (same sequence once the bad one is left out)
+    assert fields[0]["SpliceAI_H2"] == fields[1]["SpliceAI_H2"]
+    assert fields[2]["SpliceAI_HFLAG"] == "refmismatch=1" and fields[2]["SpliceAI_H2"] == info(out[0])
